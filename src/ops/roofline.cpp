@@ -1,0 +1,102 @@
+// Floors for the benchmark: copy bandwidth and FMA rate, timed with timestamp queries.
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "ops/copy.hpp"
+#include "runtime/batch_state.hpp"
+#include "vkrope/roofline.hpp"
+
+namespace vkrope {
+
+namespace {
+
+// Mirrors PeakPush in shaders/peak.comp.
+struct PeakPush {
+  float a;
+  float b;
+  std::uint32_t iterations;
+};
+static_assert(sizeof(PeakPush) == 12 && sizeof(PeakPush) <= 128);
+static_assert(offsetof(PeakPush, a) == 0 && offsetof(PeakPush, b) == 4 && offsetof(PeakPush, iterations) == 8);
+
+constexpr double kChains = 8;  // CHAINS in peak.comp
+constexpr double kLanes = 4;   // vec4
+
+void require_timestamps(const Context& context) {
+  if (!context.device().timestamps)
+    throw Error(ErrorKind::Unsupported, context.device().name + " cannot write timestamps on its compute queue");
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Runs `record` warmup + repetitions times, one batch each, and returns the median
+// device time of its dispatches.
+template <typename Record>
+double median_ms(const Context& context, const RooflineOptions& options, Record&& record) {
+  std::vector<double> times;
+  for (int r = 0; r < options.warmup + std::max(1, options.repetitions); ++r) {
+    Batch batch(context, {.profile = true});
+    record(batch);
+    batch.submit();
+    double ms = 0.0;
+    for (const auto& t : batch.profile()) ms += t.milliseconds;
+    if (r >= options.warmup) times.push_back(ms);
+  }
+  return median(times);
+}
+
+}  // namespace
+
+CopyFloor measure_copy(const Context& context, std::uint64_t bytes, RooflineOptions options) {
+  require_timestamps(context);
+  bytes = std::min<std::uint64_t>(bytes, context.device().max_storage_buffer_range) / 16 * 16;
+  if (bytes == 0) throw Error(ErrorKind::InvalidArgument, "measure_copy: bytes must be at least 16");
+  const Shape shape{static_cast<std::int64_t>(bytes / 4)};
+  const Tensor src = Tensor::empty(context, DType::f32, shape);
+  const Tensor dst = Tensor::empty(context, DType::f32, shape);
+  src.fill_bytes(0x3c);
+  CopyFloor floor;
+  floor.bytes = bytes;
+  floor.median_ms = median_ms(context, options, [&](Batch& b) { copy(b, src, dst); });
+  floor.gbps = 2.0 * static_cast<double>(bytes) / (floor.median_ms * 1e6);
+  return floor;
+}
+
+PeakFloor measure_peak(const Context& context, RooflineOptions options) {
+  require_timestamps(context);
+  const DeviceInfo& info = context.device();
+  const std::uint32_t wg = detail::default_workgroup_size(info);
+  const std::uint32_t iterations = 256;
+  const PeakPush push{0.999999f, 1.0e-7f, iterations};
+  auto& state = *context.state();
+  const auto& pipeline = state.pipelines->get({"peak", 1, sizeof(PeakPush), {wg}});
+
+  // Grow the grid until one run takes long enough to time well (>= 5 ms) or the grid is large.
+  std::uint32_t groups = 64;
+  for (;;) {
+    const Tensor out = Tensor::empty(context, DType::f32, {static_cast<std::int64_t>(groups) * wg * 4});
+    const double ms = median_ms(context, options, [&](Batch& b) {
+      const detail::Binding bindings[] = {detail::writes(out)};
+      b.state().dispatch(pipeline, bindings, &push, {groups, 1, 1}, "peak");
+    });
+    // The output buffer (16 bytes per invocation) must fit one storage-buffer binding.
+    const std::uint32_t cap = std::min<std::uint32_t>(
+        {info.max_workgroup_count[0], 65535u, info.max_storage_buffer_range / (wg * 16u)});
+    if (ms >= 5.0 || groups * 2 > cap) {
+      PeakFloor floor;
+      floor.flops = static_cast<double>(groups) * wg * iterations * kChains * kLanes * 2.0;
+      floor.median_ms = ms;
+      floor.gflops = floor.flops / (ms * 1e6);
+      return floor;
+    }
+    groups *= ms > 0.5 ? std::max<std::uint32_t>(2, static_cast<std::uint32_t>(5.0 / ms) + 1) : 8;
+    groups = std::min(groups, cap);
+  }
+}
+
+}  // namespace vkrope

@@ -1,0 +1,65 @@
+// The state shared by every handle to one Context: the instance (owned or adopted), the
+// logical device and its function table, the compute queue, and the pipeline table.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "runtime/device_query.hpp"
+#include "runtime/instance.hpp"
+#include "runtime/pipelines.hpp"
+#include "vk/handles.hpp"
+#include "vkrope/context.hpp"
+
+namespace vkrope::detail {
+
+// A logical device vkrope created (and destroys). An adopted device has no owner.
+class OwnedDevice {
+ public:
+  OwnedDevice(const PhysicalDevice& physical, const DeviceInfo& effective);
+  ~OwnedDevice();
+  OwnedDevice(const OwnedDevice&) = delete;
+  OwnedDevice& operator=(const OwnedDevice&) = delete;
+  VkDevice handle() const noexcept { return device_; }
+
+ private:
+  VkDevice device_ = VK_NULL_HANDLE;
+  PFN_vkDestroyDevice destroy_ = nullptr;
+};
+
+struct ContextState {
+  ContextOptions options;
+  ValidationLog validation_log;                 // outlives the instance (declared first)
+  std::optional<OwnedInstance> owned_instance;  // empty when adopted
+  VkInstance instance = VK_NULL_HANDLE;
+  PhysicalDevice physical;                      // .info: what the hardware reports
+  DeviceInfo effective;                         // after emulation
+  std::optional<OwnedDevice> owned_device;      // empty when adopted
+  VkDevice device = VK_NULL_HANDLE;
+  VolkDeviceTable fn{};
+  VkQueue queue = VK_NULL_HANDLE;
+  std::uint32_t queue_family = 0;
+  VkPhysicalDeviceMemoryProperties memory{};
+  std::uint64_t non_coherent_atom_size = 1;
+
+  std::mutex own_queue_mutex;
+  std::mutex* queue_mutex = &own_queue_mutex;   // an adopting application may supply its own
+
+  std::unique_ptr<PipelineTable> pipelines;     // destroyed before the device
+
+  vk::DeviceRef ref() const noexcept { return {device, &fn}; }
+
+  ContextState() = default;
+  ContextState(const ContextState&) = delete;
+  ContextState& operator=(const ContextState&) = delete;
+  // Waits for the device, saves the pipeline cache, then destroys in reverse order. Never throws.
+  ~ContextState();
+
+  // Fills fn, queue, memory properties and the pipeline table once `device` is set.
+  void finish_setup();
+  // Submits one command buffer and waits for it (with a fence of its own).
+  void submit_and_wait(VkCommandBuffer command_buffer, VkFence fence);
+};
+
+}  // namespace vkrope::detail

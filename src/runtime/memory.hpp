@@ -1,0 +1,47 @@
+// Device buffers behind tensors, and host access to them: direct mapping where the memory
+// is host-visible (CPU and UMA devices), a staging copy otherwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "runtime/context_state.hpp"
+
+namespace vkrope::detail {
+
+// A range of a VkBuffer that tensors view. Owned (vkrope allocated it) or external (the
+// application's buffer, see vulkan_interop.hpp): the subclass says which.
+struct BufferStorage {
+  std::shared_ptr<ContextState> context;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceSize offset = 0;  // where the range starts within `buffer`
+  VkDeviceSize size = 0;    // bytes in the range
+  // Host pointer to byte 0 of the range when the memory is mapped; nullptr otherwise.
+  std::byte* mapped = nullptr;
+  bool coherent = true;
+  VkDeviceMemory memory = VK_NULL_HANDLE;  // for flush/invalidate of non-coherent memory
+  VkDeviceSize memory_offset = 0;
+
+  virtual ~BufferStorage() = default;
+};
+
+struct OwnedBufferStorage final : BufferStorage {
+  vk::Buffer owned_buffer;
+  vk::DeviceMemory owned_memory;
+  ~OwnedBufferStorage() override;  // unmaps; the handles free themselves
+};
+
+struct ExternalBufferStorage final : BufferStorage {};
+
+// Allocates `bytes` of storage-buffer memory. Throws InvalidArgument over the device's
+// maxStorageBufferRange or maxMemoryAllocationSize, OutOfMemory when allocation fails.
+std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextState>& context,
+                                                std::uint64_t bytes);
+
+// Host <-> device copies of [offset, offset + data.size()) of the storage.
+void write_storage(const BufferStorage& storage, std::uint64_t offset, std::span<const std::byte> data);
+void read_storage(const BufferStorage& storage, std::uint64_t offset, std::span<std::byte> data);
+
+}  // namespace vkrope::detail

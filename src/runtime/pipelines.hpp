@@ -1,0 +1,70 @@
+// Compute pipelines built from the embedded SPIR-V, cached by (shader, specialization
+// constants), on top of a VkPipelineCache that can be persisted between runs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/device_query.hpp"
+#include "vk/handles.hpp"
+#include "vkrope/context.hpp"
+
+namespace vkrope::detail {
+
+// What defines a pipeline. Every kernel binds `buffer_count` storage buffers at set 0,
+// bindings 0..buffer_count-1, and takes `push_constant_bytes` of push constants.
+// Specialization constant i (constant_id = i) is constants[i]; a float constant is passed
+// as its bit pattern.
+struct KernelSpec {
+  std::string_view shader;
+  std::uint32_t buffer_count = 0;
+  std::uint32_t push_constant_bytes = 0;
+  std::vector<std::uint32_t> constants;
+};
+
+struct ComputePipeline {
+  std::string name;
+  std::uint32_t buffer_count = 0;
+  std::uint32_t push_constant_bytes = 0;
+  vk::DescriptorSetLayout set_layout;
+  vk::PipelineLayout layout;
+  vk::Pipeline pipeline;
+};
+
+class PipelineTable {
+ public:
+  // Loads the persisted cache from `cache_file` when it exists and matches this device
+  // (empty path: in-memory only).
+  PipelineTable(vk::DeviceRef device, const PhysicalDevice& physical, std::string cache_file);
+  ~PipelineTable();  // saves the cache; never throws
+
+  // The pipeline for `spec`, built on first use. Thread-safe; the reference stays valid
+  // for the table's lifetime. Throws InvalidArgument for an unknown shader name.
+  const ComputePipeline& get(const KernelSpec& spec);
+
+  PipelineStats stats() const;
+  void save() const;
+
+ private:
+  vk::DeviceRef device_;
+  const PhysicalDevice& physical_;
+  std::string cache_file_;
+  vk::PipelineCache cache_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<ComputePipeline>> pipelines_;
+  PipelineStats stats_;
+};
+
+// Pipeline-cache persistence (pipeline_cache_file.cpp).
+std::string pipeline_cache_path(const std::string& dir, const PhysicalDevice& physical);
+// The file's bytes if it exists and its header matches this device; else empty.
+std::vector<std::uint8_t> read_pipeline_cache(const std::string& path, const PhysicalDevice& physical);
+// Writes atomically (temporary file + rename). Returns false on any failure.
+bool write_pipeline_cache(const std::string& path, const std::vector<std::uint8_t>& data);
+
+}  // namespace vkrope::detail

@@ -1,0 +1,201 @@
+// Tensor: shape and stride bookkeeping, and strided host <-> device transfers.
+#include "vkrope/tensor.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "runtime/memory.hpp"
+
+namespace vkrope {
+
+namespace {
+
+void check_shape(const Shape& shape, const char* what) {
+  if (shape.empty() || shape.size() > 4)
+    throw Error(ErrorKind::InvalidArgument, std::string(what) + " has rank " + std::to_string(shape.size()) +
+                                                "; expected 1 to 4 dimensions");
+  for (std::int64_t d : shape)
+    if (d <= 0)
+      throw Error(ErrorKind::InvalidArgument,
+                  std::string(what) + " " + shape_to_string(shape) + " has a dimension <= 0; expected positive sizes");
+}
+
+// Number of elements, or an error when it does not fit in 63 bits of bytes.
+std::uint64_t checked_numel(const Shape& shape, DType dtype) {
+  std::uint64_t n = 1;
+  const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / size_of(dtype);
+  for (std::int64_t d : shape) {
+    if (n > limit / static_cast<std::uint64_t>(d))
+      throw Error(ErrorKind::InvalidArgument,
+                  "shape " + shape_to_string(shape) + " overflows: its byte size does not fit in 64 bits");
+    n *= static_cast<std::uint64_t>(d);
+  }
+  return n;
+}
+
+// Calls f(linear_index, element_offset) for every element of the view in row-major order.
+template <typename F>
+void for_each_element(const Shape& shape, const Strides& strides, std::int64_t offset, F&& f) {
+  const std::size_t rank = shape.size();
+  std::int64_t index[4] = {0, 0, 0, 0};
+  std::int64_t total = 1;
+  for (std::int64_t d : shape) total *= d;
+  for (std::int64_t linear = 0; linear < total; ++linear) {
+    std::int64_t element = offset;
+    for (std::size_t i = 0; i < rank; ++i) element += index[i] * strides[i];
+    f(linear, element);
+    for (std::size_t i = rank; i-- > 0;) {
+      if (++index[i] < shape[i]) break;
+      index[i] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides strides(shape.size(), 1);
+  for (std::size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * shape[i];
+  return strides;
+}
+
+std::string shape_to_string(const Shape& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Tensor::Tensor(Context context, std::shared_ptr<detail::BufferStorage> storage, DType dtype, Shape shape,
+               Strides strides, std::int64_t offset)
+    : context_(std::move(context)), storage_(std::move(storage)), dtype_(dtype), shape_(std::move(shape)),
+      strides_(std::move(strides)), offset_(offset) {}
+
+Tensor Tensor::empty(const Context& context, DType dtype, const Shape& shape) {
+  check_shape(shape, "tensor shape");
+  const std::uint64_t bytes = checked_numel(shape, dtype) * size_of(dtype);
+  // Round up to 4 bytes: an odd number of f16 elements still binds as whole 32-bit words.
+  auto storage = detail::allocate_storage(context.state(), (bytes + 3) / 4 * 4);
+  return Tensor(context, std::move(storage), dtype, shape, contiguous_strides(shape), 0);
+}
+
+Tensor Tensor::from_floats(const Context& context, DType dtype, const Shape& shape, std::span<const float> values) {
+  Tensor t = empty(context, dtype, shape);
+  t.upload(values);
+  return t;
+}
+
+Tensor Tensor::view(const Shape& shape, const Strides& strides, std::int64_t offset) const {
+  check_shape(shape, "view shape");
+  if (strides.size() != shape.size())
+    throw Error(ErrorKind::InvalidArgument, "view has " + std::to_string(strides.size()) + " strides for " +
+                                                std::to_string(shape.size()) + " dimensions");
+  if (offset < 0) throw Error(ErrorKind::InvalidArgument, "view offset " + std::to_string(offset) + " is negative");
+  // The last element addressed must lie inside the buffer; compute it without overflow.
+  const std::uint64_t capacity = storage_->size / size_of(dtype_);
+  std::uint64_t last = static_cast<std::uint64_t>(offset);
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (strides[i] < 0)
+      throw Error(ErrorKind::InvalidArgument, "view stride " + std::to_string(strides[i]) + " is negative");
+    const auto extent = static_cast<std::uint64_t>(shape[i] - 1);
+    const auto stride = static_cast<std::uint64_t>(strides[i]);
+    if (stride && extent > (capacity - std::min(last, capacity)) / stride)
+      throw Error(ErrorKind::InvalidArgument, "view " + shape_to_string(shape) + " with offset " +
+                                                  std::to_string(offset) + " addresses elements past the " +
+                                                  std::to_string(capacity) + " in its buffer");
+    last += extent * stride;
+  }
+  if (last >= capacity)
+    throw Error(ErrorKind::InvalidArgument, "view offset " + std::to_string(offset) + " is past the " +
+                                                std::to_string(capacity) + " elements of its buffer");
+  return Tensor(context_, storage_, dtype_, shape, strides, offset);
+}
+
+std::int64_t Tensor::numel() const noexcept {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape_) n *= d;
+  return n;
+}
+
+bool Tensor::is_contiguous() const noexcept { return strides_ == contiguous_strides(shape_); }
+
+std::size_t Tensor::span_bytes() const noexcept {
+  std::int64_t last = offset_;
+  for (std::size_t i = 0; i < shape_.size(); ++i) last += (shape_[i] - 1) * strides_[i];
+  return static_cast<std::size_t>(last + 1) * size_of(dtype_);
+}
+
+void Tensor::upload(std::span<const float> values) const {
+  if (static_cast<std::int64_t>(values.size()) != numel())
+    throw Error(ErrorKind::InvalidArgument, "upload of " + std::to_string(values.size()) + " values into a tensor of " +
+                                                shape_to_string(shape_) + " = " + std::to_string(numel()) + " elements");
+  std::vector<std::byte> raw(values.size() * size_of(dtype_));
+  if (dtype_ == DType::f32) {
+    std::memcpy(raw.data(), values.data(), raw.size());
+  } else {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::uint16_t h = float_to_half(values[i]);
+      std::memcpy(&raw[i * 2], &h, 2);
+    }
+  }
+  upload_raw(raw);
+}
+
+void Tensor::upload_raw(std::span<const std::byte> elements) const {
+  const std::size_t esize = size_of(dtype_);
+  if (elements.size() != static_cast<std::size_t>(numel()) * esize)
+    throw Error(ErrorKind::InvalidArgument, "raw upload of " + std::to_string(elements.size()) +
+                                                " bytes into a tensor of " + std::to_string(numel() * static_cast<std::int64_t>(esize)));
+  const std::uint64_t base = static_cast<std::uint64_t>(offset_) * esize;
+  if (is_contiguous()) {
+    detail::write_storage(*storage_, base, elements);
+    return;
+  }
+  // Strided: read the span, scatter into it, write it back, so elements between the
+  // view's elements (another view's data) are preserved.
+  std::vector<std::byte> span(span_bytes() - base);
+  detail::read_storage(*storage_, base, span);
+  for_each_element(shape_, strides_, 0, [&](std::int64_t linear, std::int64_t element) {
+    std::memcpy(&span[static_cast<std::size_t>(element) * esize], &elements[static_cast<std::size_t>(linear) * esize], esize);
+  });
+  detail::write_storage(*storage_, base, span);
+}
+
+std::vector<std::byte> Tensor::download_raw() const {
+  const std::size_t esize = size_of(dtype_);
+  const std::uint64_t base = static_cast<std::uint64_t>(offset_) * esize;
+  std::vector<std::byte> out(static_cast<std::size_t>(numel()) * esize);
+  if (is_contiguous()) {
+    detail::read_storage(*storage_, base, out);
+    return out;
+  }
+  std::vector<std::byte> span(span_bytes() - base);
+  detail::read_storage(*storage_, base, span);
+  for_each_element(shape_, strides_, 0, [&](std::int64_t linear, std::int64_t element) {
+    std::memcpy(&out[static_cast<std::size_t>(linear) * esize], &span[static_cast<std::size_t>(element) * esize], esize);
+  });
+  return out;
+}
+
+std::vector<float> Tensor::download() const {
+  const std::vector<std::byte> raw = download_raw();
+  std::vector<float> values(static_cast<std::size_t>(numel()));
+  if (dtype_ == DType::f32) {
+    std::memcpy(values.data(), raw.data(), raw.size());
+  } else {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      std::uint16_t h;
+      std::memcpy(&h, &raw[i * 2], 2);
+      values[i] = half_to_float(h);
+    }
+  }
+  return values;
+}
+
+void Tensor::fill_bytes(std::uint8_t value) const {
+  const std::uint64_t base = static_cast<std::uint64_t>(offset_) * size_of(dtype_);
+  std::vector<std::byte> bytes(span_bytes() - base, static_cast<std::byte>(value));
+  detail::write_storage(*storage_, base, bytes);
+}
+
+}  // namespace vkrope

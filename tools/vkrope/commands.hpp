@@ -1,0 +1,29 @@
+// The CLI's subcommands. Each registers its options on the parser and returns the function
+// that runs it; main() maps errors to exit codes (0 ok, 2 usage or input, 1 failure).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "vkrope/context.hpp"
+
+namespace vkrope::cli {
+
+// Options every subcommand shares.
+struct GlobalOptions {
+  std::string device;  // --device, overrides VKROPE_DEVICE
+  std::string emulate;  // --emulate, overrides VKROPE_EMULATE
+};
+
+// ContextOptions from the environment with the global flags applied on top.
+ContextOptions context_options(const GlobalOptions& global);
+
+using Run = std::function<int()>;
+Run add_devices_command(CLI::App& app, const GlobalOptions& global);
+Run add_demo_command(CLI::App& app, const GlobalOptions& global);
+
+nlohmann::json device_to_json(const DeviceInfo& info);
+
+}  // namespace vkrope::cli
