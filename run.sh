@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# ./run.sh demo | test | build
+# Does all the set-up on a fresh Debian 12 or Ubuntu machine: installs what is missing with
+# apt-get (as root or through sudo; otherwise prints the apt-get line and exits 2),
+# configures, builds (ccache when present), then runs the demo or the test suite.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() { echo "usage: ./run.sh demo|test|build" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+command=$1
+shift
+case "$command" in demo|test|build) ;; *) usage ;; esac
+
+# --- Packages ----------------------------------------------------------------------------
+# Build tools, the Debian packages vkrope builds against, and the two CPU Vulkan drivers
+# that give every machine a two-vendor device matrix (lavapipe from Mesa, SwiftShader from
+# chromium-common), plus the Khronos validation layer the tests run under.
+packages=(
+  cmake ninja-build g++ pkg-config ccache git
+  libvulkan-dev libvulkan1 libvulkan-volk-dev glslang-tools spirv-tools
+  libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+  mesa-vulkan-drivers chromium-common vulkan-validationlayers
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  # --no-install-recommends: chromium-common alone recommends a desktop's worth of packages.
+  install=(apt-get install -y --no-install-recommends "${missing[@]}")
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo);
+  else
+    echo "run.sh: missing packages; run as root: apt-get update && ${install[*]}" >&2
+    exit 2
+  fi
+  echo "run.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" "${install[@]}" -qq
+fi
+
+# --- Devices -----------------------------------------------------------------------------
+# The loader finds SwiftShader through VK_ADD_DRIVER_FILES (no change to /etc).
+swiftshader=/usr/lib/chromium/vk_swiftshader_icd.json
+if [ -f "$swiftshader" ]; then
+  export VK_ADD_DRIVER_FILES="${VK_ADD_DRIVER_FILES:+$VK_ADD_DRIVER_FILES:}$swiftshader"
+else
+  echo "run.sh: warning: $swiftshader not found; SwiftShader will be missing from the device matrix" >&2
+fi
+
+# --- Configure and build -----------------------------------------------------------------
+build_type=${VKROPE_BUILD_TYPE:-RelWithDebInfo}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DVKROPE_WERROR=ON >/dev/null
+cmake --build build -j "$(nproc)"
+
+# --- Run ---------------------------------------------------------------------------------
+case "$command" in
+  demo) exec ./build/vkrope demo "$@" ;;
+  test) exec ctest --test-dir build -j "$(nproc)" --output-on-failure "$@" ;;
+  build) ;;
+esac

@@ -1,0 +1,98 @@
+#include "support/device_matrix.hpp"
+
+#include <cctype>
+#include <cstdlib>
+
+#include "vk/handles.hpp"
+
+namespace vkrope::test {
+
+namespace {
+
+const std::vector<DeviceInfo>& devices() {
+  static const std::vector<DeviceInfo> list = [] {
+    try {
+      return enumerate_devices();
+    } catch (const Error& e) {
+      std::fprintf(stderr, "device matrix: %s\n", e.what());
+      return std::vector<DeviceInfo>{};
+    }
+  }();
+  return list;
+}
+
+}  // namespace
+
+std::vector<DeviceCase> native_device_cases() {
+  std::vector<DeviceCase> cases;
+  for (const DeviceInfo& d : devices()) cases.push_back({d.index, d.name, Emulation::None});
+  return cases;
+}
+
+std::vector<DeviceCase> device_cases() {
+  std::vector<DeviceCase> cases = native_device_cases();
+  for (const DeviceInfo& d : devices()) cases.push_back({d.index, d.name, Emulation::Baseline});
+  return cases;
+}
+
+std::string case_name(const testing::TestParamInfo<DeviceCase>& info) {
+  // The first word of the name ("llvmpipe", "SwiftShader", "NVIDIA") plus the index keeps
+  // names short, unique and readable.
+  std::string word;
+  for (char c : info.param.name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) break;
+    word += c;
+  }
+  std::string name = word + std::to_string(info.param.index);
+  if (info.param.emulation == Emulation::Baseline) name += "_baseline";
+  return name;
+}
+
+void PrintTo(const DeviceCase& device, std::ostream* out) {
+  *out << device.name << (device.emulation == Emulation::Baseline ? " [baseline]" : "");
+}
+
+ContextOptions validated_options(const DeviceCase& device) {
+  ContextOptions options;
+  options.validation = true;
+  options.device = std::to_string(device.index);
+  options.emulation = device.emulation;
+  return options;
+}
+
+std::uint32_t fresh_seed() {
+  if (const char* s = std::getenv("VKROPE_TEST_SEED")) return static_cast<std::uint32_t>(std::strtoul(s, nullptr, 10));
+  return std::random_device{}();
+}
+
+void DeviceTest::SetUp() {
+  live_objects_before_ = vk::live_object_count().load();
+  seed_ = fresh_seed();
+  rng_.seed(seed_);
+  RecordProperty("seed", std::to_string(seed_));
+  RecordProperty("device", GetParam().name);
+  ContextOptions options = validated_options(GetParam());
+  // Collected outside the Context, so messages raised while it is destroyed count too.
+  options.on_validation_message = [log = messages_](std::string_view m) {
+    std::lock_guard lock(log->mutex);
+    log->lines.emplace_back(m);
+  };
+  context_ = std::make_unique<Context>(Context::create(options));
+}
+
+void DeviceTest::TearDown() {
+  context_.reset();
+  for (const auto& m : messages_->lines) ADD_FAILURE() << "validation layer: " << m;
+  EXPECT_EQ(vk::live_object_count().load(), live_objects_before_)
+      << "vkrope-owned Vulkan objects outlived their Context";
+  if (HasFailure()) std::fprintf(stderr, "replay with VKROPE_TEST_SEED=%u\n", seed_);
+}
+
+std::vector<float> DeviceTest::random_floats(std::size_t n, float lo, float hi) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng_);
+  return v;
+}
+
+}  // namespace vkrope::test

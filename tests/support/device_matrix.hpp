@@ -1,0 +1,66 @@
+// The device matrix every device-dependent test runs over: each Vulkan device present,
+// natively and under Emulation::Baseline, with the validation layer on and any message
+// failing the test.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <ostream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "vkrope/context.hpp"
+
+namespace vkrope::test {
+
+struct DeviceCase {
+  std::uint32_t index = 0;       // enumeration index, passed as the device selector
+  std::string name;              // device name
+  Emulation emulation = Emulation::None;
+};
+
+// How GoogleTest prints a case (instead of a byte dump): "llvmpipe (...) [baseline]".
+void PrintTo(const DeviceCase& device, std::ostream* out);
+
+// Every device present x {native, baseline}. Enumerated once per process.
+std::vector<DeviceCase> device_cases();
+// Every device present, natively only (for the heavier cases).
+std::vector<DeviceCase> native_device_cases();
+// A GoogleTest-safe name: "llvmpipe", "SwiftShader", with "_baseline" appended.
+std::string case_name(const testing::TestParamInfo<DeviceCase>& info);
+
+// Options for a validated context on `device`.
+ContextOptions validated_options(const DeviceCase& device);
+
+// Fixture: a fresh Context per test on the parameter's device, validation on. TearDown
+// fails the test on any validation message and checks that no vkrope-owned Vulkan object
+// outlives the context.
+class DeviceTest : public testing::TestWithParam<DeviceCase> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  const Context& context() const { return *context_; }
+
+  // A fresh seed per test (printed, so a failure can be replayed with VKROPE_TEST_SEED).
+  std::uint32_t seed() const { return seed_; }
+  std::vector<float> random_floats(std::size_t n, float lo = -1.0f, float hi = 1.0f);
+
+ private:
+  struct MessageLog {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+  };
+  std::shared_ptr<MessageLog> messages_ = std::make_shared<MessageLog>();
+  std::unique_ptr<Context> context_;
+  std::int64_t live_objects_before_ = 0;
+  std::uint32_t seed_ = 0;
+  std::mt19937 rng_;
+};
+
+// A seed from VKROPE_TEST_SEED when set, else from std::random_device.
+std::uint32_t fresh_seed();
+
+}  // namespace vkrope::test
