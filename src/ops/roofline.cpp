@@ -20,7 +20,7 @@ struct PeakPush {
 static_assert(sizeof(PeakPush) == 12 && sizeof(PeakPush) <= 128);
 static_assert(offsetof(PeakPush, a) == 0 && offsetof(PeakPush, b) == 4 && offsetof(PeakPush, iterations) == 8);
 
-constexpr double kChains = 8;  // CHAINS in peak.comp
+constexpr double kChains = 8;  // x0..x7 in peak.comp
 constexpr double kLanes = 4;   // vec4
 
 void require_timestamps(const Context& context) {
