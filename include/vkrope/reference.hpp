@@ -1,0 +1,24 @@
+// CPU references of vkrope's ops, in double precision. Slow and simple on purpose: they
+// are what the GPU results are checked against.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "vkrope/rope.hpp"
+
+namespace vkrope::reference {
+
+// RoPE of x, a contiguous row-major [batch, seq, heads, head_dim] array. `positions` has
+// batch * seq entries (token (b, s) at positions[b * seq + s]). The frequencies come from
+// rope_frequencies(config, max over positions). Returns the rotated array.
+std::vector<double> rope(std::span<const double> x, std::int64_t batch, std::int64_t seq, std::int64_t heads,
+                         const RopeConfig& config, std::span<const std::int64_t> positions, bool inverse = false);
+
+// The same with given frequencies (so q and k of one call share them).
+std::vector<double> rope(std::span<const double> x, std::int64_t batch, std::int64_t seq, std::int64_t heads,
+                         const RopeConfig& config, const RopeFrequencies& frequencies,
+                         std::span<const std::int64_t> positions, bool inverse = false);
+
+}  // namespace vkrope::reference
