@@ -50,6 +50,12 @@ struct ContextOptions {
   // cache is simply not saved.
   std::string pipeline_cache_dir;
 
+  // Checked mode: ops run without a caller's Batch (the overloads that submit themselves)
+  // also run the CPU reference on the same inputs and throw ErrorKind::Mismatch naming
+  // the worst element when the GPU result is outside the op's documented tolerance.
+  // Slow; for debugging and conformance. Default: false. Environment: VKROPE_CHECKED=1.
+  bool checked = false;
+
   // Called for every validation message, from whichever thread triggered it. Default: none.
   std::function<void(std::string_view)> on_validation_message;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "ops/dispatch_size.hpp"
 #include "runtime/batch_state.hpp"
 
 namespace vkrope {
@@ -25,10 +26,6 @@ std::uint64_t byte_offset(const Tensor& t) { return static_cast<std::uint64_t>(t
 
 }  // namespace
 
-std::uint32_t default_workgroup_size(const DeviceInfo& info) {
-  return std::min({256u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
-}
-
 void record_copy(Batch& batch, const Tensor& src, const Tensor& dst, std::string_view shader) {
   if (!src.is_contiguous() || !dst.is_contiguous())
     throw Error(ErrorKind::InvalidArgument, "copy: source and destination must be contiguous");
@@ -50,13 +47,7 @@ void record_copy(Batch& batch, const Tensor& src, const Tensor& dst, std::string
   const ComputePipeline& pipeline = state.ctx.pipelines->get({shader, 2, sizeof(CopyPush), {wg}});
   const CopyPush push{static_cast<std::uint32_t>(byte_offset(src) / 4), static_cast<std::uint32_t>(byte_offset(dst) / 4),
                       static_cast<std::uint32_t>(bytes / 4)};
-  // Enough workgroups for one vec4 per invocation, capped: the grid-stride loop covers the
-  // rest. CPU drivers pay a fixed cost per workgroup (SwiftShader copies 64 MiB at 1.3 GB/s
-  // with 16,384 groups and 2.7-3.1 GB/s with 16-64), so they get few, long-running groups.
-  const std::uint32_t cap = info.type == DeviceType::Cpu ? 64u : 65535u;
-  const std::uint64_t vec4s = (bytes / 16) + 1;
-  const auto groups = static_cast<std::uint32_t>(
-      std::clamp<std::uint64_t>((vec4s + wg - 1) / wg, 1, std::min(info.max_workgroup_count[0], cap)));
+  const auto groups = grid_groups(info, bytes / 16 + 1, wg);
   const Binding bindings[] = {reads(src), writes(dst)};
   state.dispatch(pipeline, bindings, &push, {groups, 1, 1}, "copy " + std::to_string(bytes) + " B");
 }

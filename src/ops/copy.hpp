@@ -12,7 +12,4 @@ namespace vkrope::detail {
 // "copy.unoptimized" for the test that proves spirv-opt kept it right).
 void record_copy(Batch& batch, const Tensor& src, const Tensor& dst, std::string_view shader = "copy");
 
-// A workgroup size for simple 1-D kernels: 256 or the device's (emulated) limit.
-std::uint32_t default_workgroup_size(const DeviceInfo& info);
-
 }  // namespace vkrope::detail

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ops/copy.hpp"
+#include "ops/dispatch_size.hpp"
 #include "runtime/batch_state.hpp"
 #include "vkrope/roofline.hpp"
 

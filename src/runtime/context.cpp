@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "runtime/context_state.hpp"
+#include "runtime/memory.hpp"
 #include "vk/check.hpp"
 
 namespace vkrope {
@@ -58,6 +59,22 @@ void ContextState::finish_setup() {
       ref(), physical, pipeline_cache_path(options.pipeline_cache_dir, physical));
 }
 
+std::shared_ptr<BufferStorage> BufferCache::get(const std::string& key,
+                                               const std::function<std::shared_ptr<BufferStorage>()>& make) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [k, storage] : entries_)
+    if (k == key) return storage;
+  auto storage = make();
+  if (entries_.size() == kMaxEntries) entries_.erase(entries_.begin());
+  entries_.emplace_back(key, storage);
+  return storage;
+}
+
+void BufferCache::clear() {
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
 void ContextState::submit_and_wait(VkCommandBuffer command_buffer, VkFence fence) {
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
@@ -71,6 +88,7 @@ void ContextState::submit_and_wait(VkCommandBuffer command_buffer, VkFence fence
 
 ContextState::~ContextState() {
   if (device != VK_NULL_HANDLE && fn.vkDeviceWaitIdle) fn.vkDeviceWaitIdle(device);
+  buffer_cache.clear();
   pipelines.reset();  // saves the cache and destroys pipelines while the device lives
   owned_device.reset();
   owned_instance.reset();

@@ -4,7 +4,11 @@
 
 #include <memory>
 #include <mutex>
+#include <functional>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "runtime/device_query.hpp"
 #include "runtime/instance.hpp"
@@ -28,6 +32,24 @@ class OwnedDevice {
   PFN_vkDestroyDevice destroy_ = nullptr;
 };
 
+struct BufferStorage;
+
+// Read-only device buffers derived from host data (RoPE angle tables), computed once per
+// Context and reused, keyed by their content. Bounded: the oldest entry goes first (a
+// batch still using it keeps it alive).
+class BufferCache {
+ public:
+  // The entry for `key`, made with `make` when absent.
+  std::shared_ptr<BufferStorage> get(const std::string& key,
+                                     const std::function<std::shared_ptr<BufferStorage>()>& make);
+  void clear();
+
+ private:
+  static constexpr std::size_t kMaxEntries = 32;
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, std::shared_ptr<BufferStorage>>> entries_;  // oldest first
+};
+
 struct ContextState {
   ContextOptions options;
   ValidationLog validation_log;                 // outlives the instance (declared first)
@@ -47,6 +69,7 @@ struct ContextState {
   std::mutex* queue_mutex = &own_queue_mutex;   // an adopting application may supply its own
 
   std::unique_ptr<PipelineTable> pipelines;     // destroyed before the device
+  BufferCache buffer_cache;                     // cleared before the device goes
 
   vk::DeviceRef ref() const noexcept { return {device, &fn}; }
 

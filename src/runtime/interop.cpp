@@ -61,6 +61,7 @@ Tensor wrap_buffer(const Context& context, VkBuffer buffer, VkDeviceSize offset,
                                                 std::to_string(state->effective.max_storage_buffer_range) + ")");
   auto storage = std::make_shared<detail::ExternalBufferStorage>();
   storage->context = state;
+  storage->device = state->ref();
   storage->buffer = buffer;
   storage->offset = offset;
   storage->size = range;

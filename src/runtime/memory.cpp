@@ -151,7 +151,7 @@ VkMappedMemoryRange atom_range(const BufferStorage& s, std::uint64_t offset) {
 }  // namespace
 
 OwnedBufferStorage::~OwnedBufferStorage() {
-  if (mapped && owned_memory) context->fn.vkUnmapMemory(context->device, owned_memory.handle());
+  if (mapped && owned_memory) device.fn->vkUnmapMemory(device.device, owned_memory.handle());
 }
 
 std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextState>& context, std::uint64_t bytes) {
@@ -178,6 +178,7 @@ std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextSta
 
   auto storage = std::make_shared<OwnedBufferStorage>();
   storage->context = context;
+  storage->device = context->ref();
   storage->buffer = a.buffer.handle();
   storage->size = bytes;
   storage->memory = a.memory.handle();
@@ -189,6 +190,14 @@ std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextSta
   }
   storage->owned_buffer = std::move(a.buffer);
   storage->owned_memory = std::move(a.memory);
+  return storage;
+}
+
+std::shared_ptr<BufferStorage> allocate_cached_storage(const std::shared_ptr<ContextState>& context,
+                                                       std::span<const std::byte> data) {
+  auto storage = allocate_storage(context, data.size());
+  write_storage(*storage, 0, data);
+  storage->context.reset();
   return storage;
 }
 

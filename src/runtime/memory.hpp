@@ -14,7 +14,10 @@ namespace vkrope::detail {
 // A range of a VkBuffer that tensors view. Owned (vkrope allocated it) or external (the
 // application's buffer, see vulkan_interop.hpp): the subclass says which.
 struct BufferStorage {
+  // Null only for buffers held by the Context's own cache (which must not keep the
+  // Context alive); every tensor's storage has it.
   std::shared_ptr<ContextState> context;
+  vk::DeviceRef device;
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceSize offset = 0;  // where the range starts within `buffer`
   VkDeviceSize size = 0;    // bytes in the range
@@ -39,6 +42,11 @@ struct ExternalBufferStorage final : BufferStorage {};
 // maxStorageBufferRange or maxMemoryAllocationSize, OutOfMemory when allocation fails.
 std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextState>& context,
                                                 std::uint64_t bytes);
+
+// Allocates `bytes` and fills them from `data` (size <= bytes), for the Context's cache:
+// the result does not hold the Context (no reference cycle).
+std::shared_ptr<BufferStorage> allocate_cached_storage(const std::shared_ptr<ContextState>& context,
+                                                       std::span<const std::byte> data);
 
 // Host <-> device copies of [offset, offset + data.size()) of the storage.
 void write_storage(const BufferStorage& storage, std::uint64_t offset, std::span<const std::byte> data);

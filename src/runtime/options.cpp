@@ -26,6 +26,7 @@ ContextOptions ContextOptions::from_environment(const std::function<const char*(
   ContextOptions options;
   if (const char* v = lookup("VKROPE_VALIDATION")) options.validation = parse_bool("VKROPE_VALIDATION", v);
   if (const char* v = lookup("VKROPE_DEVICE")) options.device = v;
+  if (const char* v = lookup("VKROPE_CHECKED")) options.checked = parse_bool("VKROPE_CHECKED", v);
   if (const char* v = lookup("VKROPE_EMULATE")) {
     const std::string_view value = v;
     if (value == "baseline") {

@@ -1,0 +1,33 @@
+// Push constants of rope.comp, mirrored by RopePush in src/ops/rope.cpp (static_asserts
+// there check size and offsets). Offsets and strides are in elements.
+#ifndef VKROPE_ROPE_PARAMS_GLSL
+#define VKROPE_ROPE_PARAMS_GLSL
+
+// flags
+#define ROPE_INTERLEAVED 1u  // pairs (2i, 2i + 1); else neox pairs (i, i + half_rot)
+#define ROPE_INVERSE 2u      // rotate by -angle
+#define ROPE_COPY_TAIL 4u    // out of place: copy dims [2 * half_rot, head_dim) too
+#define ROPE_PACKED 8u       // informational: f16 packed in words (host-checked alignment)
+
+// pos_mode
+#define ROPE_POS_OFFSET 0u     // position = pos_offset + s
+#define ROPE_POS_SHARED 1u     // positions[s]
+#define ROPE_POS_PER_BATCH 2u  // positions[b * seq + s]
+
+layout(push_constant) uniform RopePush {
+  uint batch;
+  uint seq;
+  uint q_heads;
+  uint k_heads;      // 0: no k
+  uint head_dim;
+  uint half_rot;     // rotary_dim / 2: pairs per head
+  uint flags;
+  uint pos_mode;
+  uint pos_offset;
+  uint q_in_offset, q_in_batch, q_in_seq, q_in_head;
+  uint q_out_offset, q_out_batch, q_out_seq, q_out_head;
+  uint k_in_offset, k_in_batch, k_in_seq, k_in_head;
+  uint k_out_offset, k_out_batch, k_out_seq, k_out_head;
+} pc;
+
+#endif

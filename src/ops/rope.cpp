@@ -1,0 +1,250 @@
+// Host side of rope.comp: argument checks, the angle table, variant choice and dispatch.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <limits>
+
+#include "ops/dispatch_size.hpp"
+#include "ops/rope_check.hpp"
+#include "rope/angle_table.hpp"
+#include "runtime/batch_state.hpp"
+#include "vkrope/rope.hpp"
+
+namespace vkrope {
+
+namespace {
+
+// Mirrors RopePush in shaders/common/rope_params.glsl.
+struct RopePush {
+  std::uint32_t batch, seq, q_heads, k_heads, head_dim, half_rot, flags, pos_mode, pos_offset;
+  std::uint32_t q_in[4], q_out[4], k_in[4], k_out[4];  // offset, batch, seq, head strides
+};
+static_assert(sizeof(RopePush) == 100 && sizeof(RopePush) <= 128);
+static_assert(offsetof(RopePush, pos_offset) == 32 && offsetof(RopePush, q_in) == 36 &&
+              offsetof(RopePush, q_out) == 52 && offsetof(RopePush, k_in) == 68 && offsetof(RopePush, k_out) == 84);
+
+constexpr std::uint32_t kInterleaved = 1, kInverse = 2, kCopyTail = 4, kPacked = 8;
+constexpr std::uint32_t kPosOffset = 0, kPosShared = 1, kPosPerBatch = 2;
+
+// A tensor seen as [batch, seq, heads, head_dim] with element strides.
+struct Layout4 {
+  std::int64_t batch, seq, heads, dim;
+  std::int64_t offset, batch_stride, seq_stride, head_stride;
+};
+
+Layout4 layout_of(const Tensor& t, const char* name) {
+  const Shape& s = t.shape();
+  const Strides& st = t.strides();
+  if (s.size() != 3 && s.size() != 4)
+    throw Error(ErrorKind::InvalidArgument, std::string("rope: ") + name + " has shape " + shape_to_string(s) +
+                                                "; expected [batch, seq, heads, head_dim] or [seq, heads, head_dim]");
+  if (st.back() != 1)
+    throw Error(ErrorKind::InvalidArgument,
+                std::string("rope: ") + name + "'s last dimension has stride " + std::to_string(st.back()) + "; expected 1");
+  const bool four = s.size() == 4;
+  return {four ? s[0] : 1,   s[four ? 1 : 0], s[four ? 2 : 1], s[four ? 3 : 2],
+          t.offset(),        four ? st[0] : 0, st[four ? 1 : 0], st[four ? 2 : 1]};
+}
+
+// Every element index the kernel computes must fit its 32-bit arithmetic.
+std::uint32_t u32(std::int64_t v, const char* what) {
+  if (v < 0 || v > std::numeric_limits<std::uint32_t>::max())
+    throw Error(ErrorKind::InvalidArgument, std::string("rope: ") + what + " " + std::to_string(v) + " exceeds 32 bits");
+  return static_cast<std::uint32_t>(v);
+}
+
+void fill(std::uint32_t out[4], const Layout4& l) {
+  out[0] = u32(l.offset, "offset");
+  out[1] = u32(l.batch_stride, "batch stride");
+  out[2] = u32(l.seq_stride, "seq stride");
+  out[3] = u32(l.head_stride, "head stride");
+}
+
+// Packed f16 (no 16-bit storage) writes whole 32-bit words: every pair must start on one.
+void check_packed_alignment(const Layout4& l, const char* name) {
+  if (l.offset % 2 || l.batch_stride % 2 || l.seq_stride % 2 || l.head_stride % 2)
+    throw Error(ErrorKind::Unsupported,
+                std::string("rope: ") + name +
+                    " is an f16 view with an odd offset or stride; this device has no 16-bit storage, so f16 "
+                    "tensors are processed as pairs of halves and need even offsets and strides");
+}
+
+std::string table_key(const RopeFrequencies& f) {
+  std::string key(reinterpret_cast<const char*>(f.inv_freq.data()), f.inv_freq.size() * sizeof(double));
+  key.append(reinterpret_cast<const char*>(&f.attention_factor), sizeof(double));
+  return "rope-angles:" + key;
+}
+
+}  // namespace
+
+namespace detail {
+
+RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& t, const RopePositions& positions) {
+  config.validate();
+  RopeCall call;
+  const Layout4 q = layout_of(t.q, "q");
+  call.batch = q.batch;
+  call.seq = q.seq;
+  call.q_heads = q.heads;
+  if (q.dim != config.head_dim)
+    throw Error(ErrorKind::InvalidArgument, "rope: q head_dim is " + std::to_string(q.dim) + "; the config says " +
+                                                std::to_string(config.head_dim));
+  auto check_same = [&](const Tensor& other, const char* name, const Tensor& like, const char* like_name) {
+    if (other.shape() != like.shape() || other.dtype() != like.dtype())
+      throw Error(ErrorKind::InvalidArgument, std::string("rope: ") + name + " is " + std::string(to_string(other.dtype())) +
+                                                  shape_to_string(other.shape()) + "; expected " + like_name + "'s " +
+                                                  std::string(to_string(like.dtype())) + shape_to_string(like.shape()));
+    if (other.storage()->context != like.storage()->context)
+      throw Error(ErrorKind::InvalidArgument, std::string("rope: ") + name + " belongs to another Context than " + like_name);
+  };
+  if (t.q_out) check_same(*t.q_out, "q_out", t.q, "q");
+  if (t.k_out && !t.k) throw Error(ErrorKind::InvalidArgument, "rope: k_out given without k");
+  if (t.k) {
+    const Layout4 k = layout_of(*t.k, "k");
+    if (t.k->rank() != t.q.rank() || k.batch != q.batch || k.seq != q.seq)
+      throw Error(ErrorKind::InvalidArgument, "rope: k " + shape_to_string(t.k->shape()) + " and q " +
+                                                  shape_to_string(t.q.shape()) + " differ in batch or sequence length");
+    if (k.dim != q.dim)
+      throw Error(ErrorKind::InvalidArgument, "rope: k head_dim " + std::to_string(k.dim) + " != q head_dim " +
+                                                  std::to_string(q.dim));
+    if (t.k->dtype() != t.q.dtype())
+      throw Error(ErrorKind::InvalidArgument, "rope: k is " + std::string(to_string(t.k->dtype())) + " and q is " +
+                                                  std::string(to_string(t.q.dtype())) + "; expected one dtype");
+    if (t.k->storage()->context != t.q.storage()->context)
+      throw Error(ErrorKind::InvalidArgument, "rope: k belongs to another Context than q");
+    if (t.k_out) check_same(*t.k_out, "k_out", *t.k, "k");
+    call.k_heads = k.heads;
+  }
+
+  // Positions: explicit per token (shared by the batch, or per batch), or offset + index.
+  const std::int64_t tokens = call.batch * call.seq;
+  if (!positions.values.empty()) {
+    const auto n = static_cast<std::int64_t>(positions.values.size());
+    if (n != call.seq && n != tokens)
+      throw Error(ErrorKind::InvalidArgument, "rope: " + std::to_string(n) + " positions for batch " +
+                                                  std::to_string(call.batch) + " x seq " + std::to_string(call.seq) +
+                                                  "; expected " + std::to_string(call.seq) + " (shared) or " +
+                                                  std::to_string(tokens) + " (per batch)");
+    for (std::size_t i = 0; i < positions.values.size(); ++i) {
+      const std::int64_t p = positions.values[i];
+      if (p < 0 || p > kMaxRopePosition)
+        throw Error(ErrorKind::InvalidArgument, "rope: position[" + std::to_string(i) + "] = " + std::to_string(p) +
+                                                    " is outside [0, 2^24]");
+    }
+    call.max_position = *std::max_element(positions.values.begin(), positions.values.end());
+    call.positions.assign(positions.values.begin(), positions.values.end());
+    if (n != tokens) {  // expand the shared form for the reference; the kernel reads it as is
+      call.positions.resize(static_cast<std::size_t>(tokens));
+      for (std::int64_t b = 1; b < call.batch; ++b)
+        std::copy_n(positions.values.begin(), n, call.positions.begin() + b * n);
+    }
+  } else {
+    if (positions.offset < 0 || positions.offset > kMaxRopePosition - (call.seq - 1))
+      throw Error(ErrorKind::InvalidArgument, "rope: position offset " + std::to_string(positions.offset) +
+                                                  " puts tokens outside [0, 2^24] (seq " + std::to_string(call.seq) +
+                                                  ")");
+    call.max_position = positions.offset + call.seq - 1;
+    call.positions.resize(static_cast<std::size_t>(tokens));
+    for (std::int64_t i = 0; i < tokens; ++i) call.positions[static_cast<std::size_t>(i)] = positions.offset + i % call.seq;
+  }
+  call.frequencies = rope_frequencies(config, call.max_position);
+  return call;
+}
+
+}  // namespace detail
+
+void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const RopePositions& positions, bool inverse) {
+  const detail::RopeCall call = detail::prepare_rope(config, t, positions);
+  detail::BatchState& state = batch.state();
+  if (t.q.storage()->context != state.context.state())
+    throw Error(ErrorKind::InvalidArgument, "rope: tensors belong to another Context than the batch");
+  const DeviceInfo& info = state.ctx.effective;
+  const std::int64_t half_rot = config.effective_rotary_dim() / 2;
+
+  // Storage variant from the effective capabilities.
+  const bool f16 = t.q.dtype() == DType::f16;
+  const bool packed = f16 && !info.storage_16bit;
+  const Tensor& q_out = t.q_out ? *t.q_out : t.q;
+  const Layout4 qi = layout_of(t.q, "q"), qo = layout_of(q_out, "q_out");
+  Layout4 ki{}, ko{};
+  if (t.k) {
+    ki = layout_of(*t.k, "k");
+    ko = layout_of(t.k_out ? *t.k_out : *t.k, "k_out");
+  }
+  if (packed) {
+    if (config.layout == RopeLayout::Neox && half_rot % 2)
+      throw Error(ErrorKind::Unsupported, "rope: f16 neox with rotary_dim " + std::to_string(2 * half_rot) +
+                                              " needs rotary_dim % 4 == 0 on a device without 16-bit storage");
+    for (const auto& [l, name] : {std::pair{qi, "q"}, std::pair{qo, "q_out"}}) check_packed_alignment(l, name);
+    if (t.k)
+      for (const auto& [l, name] : {std::pair{ki, "k"}, std::pair{ko, "k_out"}}) check_packed_alignment(l, name);
+  }
+  const char* shader = !f16 ? "rope_f32" : packed ? "rope_f16_packed" : "rope_f16";
+
+  RopePush push{};
+  push.batch = u32(call.batch, "batch");
+  push.seq = u32(call.seq, "seq");
+  push.q_heads = u32(call.q_heads, "q heads");
+  push.k_heads = u32(call.k_heads, "k heads");
+  push.head_dim = u32(config.head_dim, "head_dim");
+  push.half_rot = u32(half_rot, "rotary_dim / 2");
+  const bool out_of_place = t.q_out.has_value() || t.k_out.has_value();
+  push.flags = (config.layout == RopeLayout::Interleaved ? kInterleaved : 0u) | (inverse ? kInverse : 0u) |
+               (out_of_place && half_rot * 2 < config.head_dim ? kCopyTail : 0u) | (packed ? kPacked : 0u);
+  fill(push.q_in, qi);
+  fill(push.q_out, qo);
+  if (t.k) {
+    fill(push.k_in, ki);
+    fill(push.k_out, ko);
+  }
+
+  // Positions buffer (int32): the caller's values, or a 1-element dummy for offset mode.
+  std::vector<std::int32_t> pos32;
+  if (!positions.values.empty()) {
+    push.pos_mode = positions.values.size() == static_cast<std::size_t>(call.seq) ? kPosShared : kPosPerBatch;
+    if (call.batch == 1) push.pos_mode = kPosPerBatch;  // identical; one path fewer
+    for (std::int64_t p : positions.values) pos32.push_back(static_cast<std::int32_t>(p));
+  } else {
+    push.pos_mode = kPosOffset;
+    push.pos_offset = static_cast<std::uint32_t>(positions.offset);
+    pos32.push_back(0);
+  }
+  auto pos_storage = detail::allocate_storage(state.context.state(), pos32.size() * 4);
+  detail::write_storage(*pos_storage, 0, std::as_bytes(std::span(pos32)));
+
+  // The angle table for these frequencies, built once per Context.
+  auto table = state.ctx.buffer_cache.get(table_key(call.frequencies), [&] {
+    const std::vector<float> angles = detail::build_angle_table(call.frequencies);
+    return detail::allocate_cached_storage(state.context.state(), std::as_bytes(std::span(angles)));
+  });
+
+  const std::uint32_t wg = detail::default_workgroup_size(info);
+  const detail::ComputePipeline& pipeline = state.ctx.pipelines->get({shader, 6, sizeof(RopePush), {wg}});
+  // Binding the same tensor as input and output (in place) is fine: the kernel declares
+  // no `restrict`, and each invocation reads its elements before writing them.
+  const Tensor& k_in = t.k ? *t.k : t.q;
+  const Tensor& k_out = t.k ? (t.k_out ? *t.k_out : *t.k) : q_out;
+  const detail::Binding bindings[] = {
+      detail::reads(t.q),
+      detail::writes(q_out),
+      detail::reads(k_in),
+      detail::writes(k_out),
+      {pos_storage, 0, pos_storage->size, false},
+      {table, 0, table->size, false},
+  };
+  const std::uint64_t items = static_cast<std::uint64_t>(call.batch * call.seq) * static_cast<std::uint64_t>((half_rot + 1) / 2);
+  state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1},
+                 "rope " + std::string(to_string(t.q.dtype())) + " " + shape_to_string(t.q.shape()));
+}
+
+void rope(const RopeConfig& config, const RopeTensors& t, const RopePositions& positions, bool inverse) {
+  const Context& context = t.q.context();
+  std::optional<detail::RopeSnapshot> before;
+  if (context.options().checked) before = detail::snapshot_rope_inputs(t);
+  Batch batch(context);
+  rope(batch, config, t, positions, inverse);
+  batch.submit();
+  if (before) detail::check_rope(config, t, positions, inverse, *before);
+}
+
+}  // namespace vkrope
