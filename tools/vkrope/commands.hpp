@@ -23,6 +23,8 @@ ContextOptions context_options(const GlobalOptions& global);
 using Run = std::function<int()>;
 Run add_devices_command(CLI::App& app, const GlobalOptions& global);
 Run add_demo_command(CLI::App& app, const GlobalOptions& global);
+Run add_bench_command(CLI::App& app, const GlobalOptions& global);
+Run add_rope_command(CLI::App& app, const GlobalOptions& global);
 
 nlohmann::json device_to_json(const DeviceInfo& info);
 

@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   };
   add(cli::add_devices_command);
   add(cli::add_demo_command);
+  add(cli::add_rope_command);
+  add(cli::add_bench_command);
 
   try {
     app.parse(argc, argv);
@@ -61,7 +63,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "vkrope: {}\n", cli::one_line(e.what()));
+    // "A subcommand is required" is unhelpful when the user typed a wrong one: name it.
+    const std::vector<std::string> extra = app.remaining();
+    if (!extra.empty() && !extra.front().empty() && extra.front()[0] != '-') {
+      std::string known;
+      for (const auto& [sub, run] : commands) known += (known.empty() ? "" : ", ") + sub->get_name();
+      fmt::print(stderr, "vkrope: unknown command '{}'; expected one of: {}\n", extra.front(), known);
+    } else {
+      fmt::print(stderr, "vkrope: {}\n", cli::one_line(e.what()));
+    }
     return 2;
   }
 
