@@ -230,6 +230,37 @@ TEST_P(RopePropertyTest, BadInputIsRefusedWithAClearError) {
   rope(good, qk, {{0, 1, 1 << 24}, 0});
 }
 
+// f16 views that do not fall on 32-bit words (an odd offset, or neox with an odd number of
+// pairs) need native 16-bit storage: computed there, refused with Unsupported elsewhere.
+TEST_P(RopePropertyTest, F16ViewsOffWordBoundariesNeedNative16BitStorage) {
+  const bool native = context().device().storage_16bit;
+  struct Odd {
+    std::int64_t offset, rotary_dim;
+  };
+  for (const Odd odd : {Odd{1, 0}, Odd{0, 6}, Odd{3, 10}}) {
+    RopeConfig config = plain_config();
+    config.rotary_dim = odd.rotary_dim;
+    const std::int64_t S = 3, H = 2, D = 64;
+    const auto x = random_floats(static_cast<std::size_t>(S * H * D));
+    const Tensor base = Tensor::empty(context(), DType::f16, {odd.offset + S * H * D});
+    const Tensor q = base.view({S, H, D}, {H * D, D, 1}, odd.offset);
+    q.upload(x);
+    const std::vector<float> stored = q.download();
+    const RopePositions positions{{5, 6000, 70000}, 0};
+    const RopeTensors t{q, std::nullopt, std::nullopt, std::nullopt};
+    if (!native) {
+      expect_error(ErrorKind::Unsupported, [&] { rope(config, t, positions); }, "16-bit storage");
+      continue;
+    }
+    rope(config, t, positions);
+    const std::vector<double> xd(stored.begin(), stored.end());
+    const auto ref = reference::rope(xd, 1, S, H, config, positions.values);
+    const CompareReport r = compare(q.download(), ref);
+    EXPECT_LE(r.max_abs_err, 1e-3 * 1.0) << "offset " << odd.offset << " rotary " << odd.rotary_dim << ": "
+                                         << r.to_string();
+  }
+}
+
 TEST_P(RopePropertyTest, CheckedModeCatchesAWrongResult) {
   const RopeConfig config = plain_config();
   const Tensor q = Tensor::from_floats(context(), DType::f32, {4, 2, 64}, random_floats(4 * 2 * 64));

@@ -60,6 +60,10 @@ void fill(std::uint32_t out[4], const Layout4& l) {
   out[3] = u32(l.head_stride, "head stride");
 }
 
+bool is_word_aligned(const Layout4& l) {
+  return l.offset % 2 == 0 && l.batch_stride % 2 == 0 && l.seq_stride % 2 == 0 && l.head_stride % 2 == 0;
+}
+
 // Packed f16 (no 16-bit storage) writes whole 32-bit words: every pair must start on one.
 void check_packed_alignment(const Layout4& l, const char* name) {
   if (l.offset % 2 || l.batch_stride % 2 || l.seq_stride % 2 || l.head_stride % 2)
@@ -161,9 +165,12 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   const DeviceInfo& info = state.ctx.effective;
   const std::int64_t half_rot = config.effective_rotary_dim() / 2;
 
-  // Storage variant from the effective capabilities.
+  // Storage variant. f16 goes as pairs of halves in 32-bit words whenever the views allow
+  // it (even offsets and strides, and for neox an even number of pairs): one 32-bit access
+  // per two elements is as fast as native 16-bit storage on GPUs and much faster on CPU
+  // drivers, which move each lane's access separately. Native 16-bit storage serves the
+  // odd layouts; a device without it refuses them.
   const bool f16 = t.q.dtype() == DType::f16;
-  const bool packed = f16 && !info.storage_16bit;
   const Tensor& q_out = t.q_out ? *t.q_out : t.q;
   const Layout4 qi = layout_of(t.q, "q"), qo = layout_of(q_out, "q_out");
   Layout4 ki{}, ko{};
@@ -171,13 +178,18 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
     ki = layout_of(*t.k, "k");
     ko = layout_of(t.k_out ? *t.k_out : *t.k, "k_out");
   }
-  if (packed) {
-    if (config.layout == RopeLayout::Neox && half_rot % 2)
+  std::vector<std::pair<Layout4, const char*>> views = {{qi, "q"}, {qo, "q_out"}};
+  if (t.k) views.insert(views.end(), {{ki, "k"}, {ko, "k_out"}});
+  const bool pairs_fit = config.layout == RopeLayout::Interleaved || half_rot % 2 == 0;
+  const bool words_fit = pairs_fit && std::all_of(views.begin(), views.end(), [](const auto& v) {
+                           return is_word_aligned(v.first);
+                         });
+  const bool packed = f16 && (words_fit || !info.storage_16bit);
+  if (packed && !words_fit) {
+    if (!pairs_fit)
       throw Error(ErrorKind::Unsupported, "rope: f16 neox with rotary_dim " + std::to_string(2 * half_rot) +
                                               " needs rotary_dim % 4 == 0 on a device without 16-bit storage");
-    for (const auto& [l, name] : {std::pair{qi, "q"}, std::pair{qo, "q_out"}}) check_packed_alignment(l, name);
-    if (t.k)
-      for (const auto& [l, name] : {std::pair{ki, "k"}, std::pair{ko, "k_out"}}) check_packed_alignment(l, name);
+    for (const auto& [l, name] : views) check_packed_alignment(l, name);
   }
   const char* shader = !f16 ? "rope_f32" : packed ? "rope_f16_packed" : "rope_f16";
 

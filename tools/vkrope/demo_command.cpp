@@ -46,6 +46,12 @@ Run add_demo_command(CLI::App& app, const GlobalOptions& global) {
       const PeakFloor p = measure_peak(context);
       fmt::print("  peak floor: {:.1f} GFLOP/s (median {:.3f} ms)\n", p.gflops, p.median_ms);
     }
+    if (options.validation) {
+      const auto messages = context.validation_messages();
+      fmt::print("  validation layer: {} messages\n", messages.size());
+      for (const auto& m : messages) fmt::print(stderr, "vkrope: validation: {}\n", m);
+      if (!messages.empty()) return 1;
+    }
     return 0;
   };
 }
