@@ -32,7 +32,9 @@ std::string_view to_string(RopeScalingType type) noexcept;  // transformers' rop
 // optional fields left empty take transformers' defaults.
 struct RopeScaling {
   RopeScalingType type = RopeScalingType::Default;
-  double factor = 1.0;  // linear, dynamic, yarn, llama3 (and longrope when given)
+  // linear, dynamic, yarn, llama3, longrope. from_hf_config resolves a longrope factor the
+  // config leaves out (max_position_embeddings / original); set by hand, it is used as is.
+  double factor = 1.0;
   // yarn, llama3, longrope: the context length the model was trained for. Empty: the
   // config's max_position_embeddings.
   std::optional<std::int64_t> original_max_position_embeddings;
