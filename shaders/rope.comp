@@ -20,11 +20,20 @@
 // heads. Pair i rotates (x, y) -> (x cos - y sin, x sin + y cos); neox pairs are elements
 // (i, i + half_rot), interleaved ones (2i, 2i + 1). With ROPE_COPY_TAIL the invocation also
 // copies tail elements 2*half_rot + 2j + 2m*stride_j of each head.
-// Specialization: constant 0 = workgroup size.
+// Specialization: constant 0 = workgroup size; 1 = interleaved layout; 2 = position mode
+// (ROPE_POS_*); 3 = copy the tail (out of place, partial rotary); 4 = odd number of pairs.
+// They are specialization constants rather than push-constant flags so each pipeline
+// holds only its own path: a driver that cannot prove a push-constant branch uniform
+// (SwiftShader) otherwise runs every path under a mask.
 #extension GL_GOOGLE_include_directive : require
 #include "workgroup.glsl"
 #include "storage.glsl"
 #include "rope_params.glsl"
+
+layout(constant_id = 1) const bool INTERLEAVED = false;
+layout(constant_id = 2) const uint POSITION_MODE = ROPE_POS_OFFSET;
+layout(constant_id = 3) const bool COPY_TAIL = false;
+layout(constant_id = 4) const bool ODD_PAIRS = false;
 
 TENSOR_BUFFER(0, QIn, q_in);
 TENSOR_BUFFER(1, QOut, q_out);
@@ -48,7 +57,7 @@ vec2 rotate(vec2 xy, vec2 cs) { return vec2(xy.x * cs.x - xy.y * cs.y, xy.x * cs
 // Rotates pairs 2j (by c0) and 2j + 1 (by c1, when `two`) of one head, and copies its tail.
 #define ROTATE_HEAD(IN, OUT, in_base, out_base)                                               \
   {                                                                                           \
-    if ((pc.flags & ROPE_INTERLEAVED) != 0u) {                                                \
+    if (INTERLEAVED) {                                                                        \
       const uint e = 4u * j;                                                                  \
       STORE2(OUT, out_base + e, rotate(LOAD2(IN, in_base + e), c0));                          \
       if (two) STORE2(OUT, out_base + e + 2u, rotate(LOAD2(IN, in_base + e + 2u), c1));       \
@@ -61,7 +70,7 @@ vec2 rotate(vec2 xy, vec2 cs) { return vec2(xy.x * cs.x - xy.y * cs.y, xy.x * cs
     } else {                                                                                  \
       SINGLE_NEOX_PAIR(IN, OUT, in_base, out_base)                                            \
     }                                                                                         \
-    if ((pc.flags & ROPE_COPY_TAIL) != 0u) {                                                  \
+    if (COPY_TAIL) {                                                                          \
       for (uint t = 2u * pc.half_rot + 2u * j; t < pc.head_dim; t += 2u * pairs_per_token) {  \
         STORE2(OUT, out_base + t, LOAD2(IN, in_base + t));                                    \
       }                                                                                       \
@@ -91,16 +100,14 @@ void main() {
     const uint b = token / pc.seq;
     const uint s = token - b * pc.seq;
     uint position = pc.pos_offset + s;
-    if (pc.pos_mode == ROPE_POS_SHARED) position = uint(positions[s]);
-    if (pc.pos_mode == ROPE_POS_PER_BATCH) position = uint(positions[token]);
+    if (POSITION_MODE == ROPE_POS_SHARED) position = uint(positions[s]);
+    if (POSITION_MODE == ROPE_POS_PER_BATCH) position = uint(positions[token]);
 
-    const bool two = 2u * j + 1u < pc.half_rot;
-    vec2 c0 = rotation(position, 2u * j);
-    vec2 c1 = two ? rotation(position, 2u * j + 1u) : vec2(1.0, 0.0);
-    if ((pc.flags & ROPE_INVERSE) != 0u) {
-      c0.y = -c0.y;
-      c1.y = -c1.y;
-    }
+    // With an even number of pairs every invocation has two; only then is `two` constant.
+    const bool two = !ODD_PAIRS || 2u * j + 1u < pc.half_rot;
+    const float sin_sign = (pc.flags & ROPE_INVERSE) != 0u ? -1.0 : 1.0;
+    vec2 c0 = rotation(position, 2u * j) * vec2(1.0, sin_sign);
+    vec2 c1 = (two ? rotation(position, 2u * j + 1u) : vec2(1.0, 0.0)) * vec2(1.0, sin_sign);
 
     for (uint h = 0u; h < pc.q_heads; ++h) {
       const uint in_base = pc.q_in_offset + b * pc.q_in_batch + s * pc.q_in_seq + h * pc.q_in_head;

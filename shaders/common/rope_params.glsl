@@ -3,13 +3,10 @@
 #ifndef VKROPE_ROPE_PARAMS_GLSL
 #define VKROPE_ROPE_PARAMS_GLSL
 
-// flags
-#define ROPE_INTERLEAVED 1u  // pairs (2i, 2i + 1); else neox pairs (i, i + half_rot)
-#define ROPE_INVERSE 2u      // rotate by -angle
-#define ROPE_COPY_TAIL 4u    // out of place: copy dims [2 * half_rot, head_dim) too
-#define ROPE_PACKED 8u       // informational: f16 packed in words (host-checked alignment)
+// flags (the layout and the tail copy are specialization constants of rope.comp)
+#define ROPE_INVERSE 2u  // rotate by -angle
 
-// pos_mode
+// position modes (specialization constant 2 of rope.comp)
 #define ROPE_POS_OFFSET 0u     // position = pos_offset + s
 #define ROPE_POS_SHARED 1u     // positions[s]
 #define ROPE_POS_PER_BATCH 2u  // positions[b * seq + s]
@@ -22,7 +19,7 @@ layout(push_constant) uniform RopePush {
   uint head_dim;
   uint half_rot;     // rotary_dim / 2: pairs per head
   uint flags;
-  uint pos_mode;
+  uint unused;       // formerly the position mode, now a specialization constant
   uint pos_offset;
   uint q_in_offset, q_in_batch, q_in_seq, q_in_head;
   uint q_out_offset, q_out_batch, q_out_seq, q_out_head;

@@ -16,14 +16,14 @@ namespace {
 
 // Mirrors RopePush in shaders/common/rope_params.glsl.
 struct RopePush {
-  std::uint32_t batch, seq, q_heads, k_heads, head_dim, half_rot, flags, pos_mode, pos_offset;
+  std::uint32_t batch, seq, q_heads, k_heads, head_dim, half_rot, flags, unused, pos_offset;
   std::uint32_t q_in[4], q_out[4], k_in[4], k_out[4];  // offset, batch, seq, head strides
 };
 static_assert(sizeof(RopePush) == 100 && sizeof(RopePush) <= 128);
 static_assert(offsetof(RopePush, pos_offset) == 32 && offsetof(RopePush, q_in) == 36 &&
               offsetof(RopePush, q_out) == 52 && offsetof(RopePush, k_in) == 68 && offsetof(RopePush, k_out) == 84);
 
-constexpr std::uint32_t kInterleaved = 1, kInverse = 2, kCopyTail = 4, kPacked = 8;
+constexpr std::uint32_t kInverse = 2;
 constexpr std::uint32_t kPosOffset = 0, kPosShared = 1, kPosPerBatch = 2;
 
 // A tensor seen as [batch, seq, heads, head_dim] with element strides.
@@ -201,8 +201,10 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   push.head_dim = u32(config.head_dim, "head_dim");
   push.half_rot = u32(half_rot, "rotary_dim / 2");
   const bool out_of_place = t.q_out.has_value() || t.k_out.has_value();
-  push.flags = (config.layout == RopeLayout::Interleaved ? kInterleaved : 0u) | (inverse ? kInverse : 0u) |
-               (out_of_place && half_rot * 2 < config.head_dim ? kCopyTail : 0u) | (packed ? kPacked : 0u);
+  push.flags = inverse ? kInverse : 0u;
+  const std::uint32_t interleaved = config.layout == RopeLayout::Interleaved ? 1u : 0u;
+  const std::uint32_t copy_tail = out_of_place && half_rot * 2 < config.head_dim ? 1u : 0u;
+  const std::uint32_t odd_pairs = half_rot % 2 ? 1u : 0u;
   fill(push.q_in, qi);
   fill(push.q_out, qo);
   if (t.k) {
@@ -212,12 +214,12 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
 
   // Positions buffer (int32): the caller's values, or a 1-element dummy for offset mode.
   std::vector<std::int32_t> pos32;
+  std::uint32_t pos_mode = kPosOffset;
   if (!positions.values.empty()) {
-    push.pos_mode = positions.values.size() == static_cast<std::size_t>(call.seq) ? kPosShared : kPosPerBatch;
-    if (call.batch == 1) push.pos_mode = kPosPerBatch;  // identical; one path fewer
+    pos_mode = positions.values.size() == static_cast<std::size_t>(call.seq) ? kPosShared : kPosPerBatch;
+    if (call.batch == 1) pos_mode = kPosPerBatch;  // identical; one pipeline fewer
     for (std::int64_t p : positions.values) pos32.push_back(static_cast<std::int32_t>(p));
   } else {
-    push.pos_mode = kPosOffset;
     push.pos_offset = static_cast<std::uint32_t>(positions.offset);
     pos32.push_back(0);
   }
@@ -231,7 +233,8 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   });
 
   const std::uint32_t wg = detail::default_workgroup_size(info);
-  const detail::ComputePipeline& pipeline = state.ctx.pipelines->get({shader, 6, sizeof(RopePush), {wg}});
+  const detail::ComputePipeline& pipeline =
+      state.ctx.pipelines->get({shader, 6, sizeof(RopePush), {wg, interleaved, pos_mode, copy_tail, odd_pairs}});
   // Binding the same tensor as input and output (in place) is fine: the kernel declares
   // no `restrict`, and each invocation reads its elements before writing them.
   const Tensor& k_in = t.k ? *t.k : t.q;
