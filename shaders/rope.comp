@@ -42,17 +42,9 @@ TENSOR_BUFFER(3, KOut, k_out);
 layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Angles { vec2 angles[]; };
 
-vec2 complex_mul(vec2 a, vec2 b) { return vec2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }
+#include "rope_rotation.glsl"
 
-// (cos, sin) of position * inv_freq[pair], times the attention factor.
-vec2 rotation(uint position, uint pair) {
-  const vec2 r0 = angles[(position & 255u) * pc.half_rot + pair];
-  const vec2 r1 = angles[(256u + ((position >> 8u) & 255u)) * pc.half_rot + pair];
-  const vec2 r2 = angles[(512u + (position >> 16u)) * pc.half_rot + pair];
-  return complex_mul(complex_mul(r2, r1), r0);
-}
-
-vec2 rotate(vec2 xy, vec2 cs) { return vec2(xy.x * cs.x - xy.y * cs.y, xy.x * cs.y + xy.y * cs.x); }
+vec2 rotation(uint position, uint pair) { return rope_rotation(position, pair, pc.half_rot); }
 
 // Rotates pairs 2j (by c0) and 2j + 1 (by c1, when `two`) of one head, and copies its tail.
 #define ROTATE_HEAD(IN, OUT, in_base, out_base)                                               \

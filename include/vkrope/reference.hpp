@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "vkrope/attention.hpp"
 #include "vkrope/rope.hpp"
 
 namespace vkrope::reference {
@@ -20,5 +21,16 @@ std::vector<double> rope(std::span<const double> x, std::int64_t batch, std::int
 std::vector<double> rope(std::span<const double> x, std::int64_t batch, std::int64_t seq, std::int64_t heads,
                          const RopeConfig& config, const RopeFrequencies& frequencies,
                          std::span<const std::int64_t> positions, bool inverse = false);
+
+}  // namespace vkrope::reference
+
+namespace vkrope::reference {
+
+// Attention in double precision, every option of AttentionConfig (fused RoPE rotates q and
+// k at their positions first). q [batch, sq, heads, head_dim], k and v [batch, skv,
+// kv_heads, head_dim], contiguous row-major. Returns [batch, sq, heads, head_dim].
+std::vector<double> attention(std::span<const double> q, std::span<const double> k, std::span<const double> v,
+                              std::int64_t batch, std::int64_t sq, std::int64_t skv, std::int64_t heads,
+                              std::int64_t kv_heads, std::int64_t head_dim, const AttentionConfig& config);
 
 }  // namespace vkrope::reference

@@ -6,13 +6,16 @@
 
 #include "ops/dispatch_size.hpp"
 #include "ops/rope_check.hpp"
-#include "rope/angle_table.hpp"
+#include "ops/angle_buffer.hpp"
+#include "ops/tensor_layout.hpp"
 #include "runtime/batch_state.hpp"
 #include "vkrope/rope.hpp"
 
 namespace vkrope {
 
 namespace {
+
+using detail::Layout4;
 
 // Mirrors RopePush in shaders/common/rope_params.glsl.
 struct RopePush {
@@ -26,43 +29,9 @@ static_assert(offsetof(RopePush, pos_offset) == 32 && offsetof(RopePush, q_in) =
 constexpr std::uint32_t kInverse = 2;
 constexpr std::uint32_t kPosOffset = 0, kPosShared = 1, kPosPerBatch = 2;
 
-// A tensor seen as [batch, seq, heads, head_dim] with element strides.
-struct Layout4 {
-  std::int64_t batch, seq, heads, dim;
-  std::int64_t offset, batch_stride, seq_stride, head_stride;
-};
-
-Layout4 layout_of(const Tensor& t, const char* name) {
-  const Shape& s = t.shape();
-  const Strides& st = t.strides();
-  if (s.size() != 3 && s.size() != 4)
-    throw Error(ErrorKind::InvalidArgument, std::string("rope: ") + name + " has shape " + shape_to_string(s) +
-                                                "; expected [batch, seq, heads, head_dim] or [seq, heads, head_dim]");
-  if (st.back() != 1)
-    throw Error(ErrorKind::InvalidArgument,
-                std::string("rope: ") + name + "'s last dimension has stride " + std::to_string(st.back()) + "; expected 1");
-  const bool four = s.size() == 4;
-  return {four ? s[0] : 1,   s[four ? 1 : 0], s[four ? 2 : 1], s[four ? 3 : 2],
-          t.offset(),        four ? st[0] : 0, st[four ? 1 : 0], st[four ? 2 : 1]};
-}
-
-// Every element index the kernel computes must fit its 32-bit arithmetic.
-std::uint32_t u32(std::int64_t v, const char* what) {
-  if (v < 0 || v > std::numeric_limits<std::uint32_t>::max())
-    throw Error(ErrorKind::InvalidArgument, std::string("rope: ") + what + " " + std::to_string(v) + " exceeds 32 bits");
-  return static_cast<std::uint32_t>(v);
-}
-
-void fill(std::uint32_t out[4], const Layout4& l) {
-  out[0] = u32(l.offset, "offset");
-  out[1] = u32(l.batch_stride, "batch stride");
-  out[2] = u32(l.seq_stride, "seq stride");
-  out[3] = u32(l.head_stride, "head stride");
-}
-
-bool is_word_aligned(const Layout4& l) {
-  return l.offset % 2 == 0 && l.batch_stride % 2 == 0 && l.seq_stride % 2 == 0 && l.head_stride % 2 == 0;
-}
+Layout4 layout_of(const Tensor& t, const char* name) { return detail::layout4(t, "rope", name); }
+std::uint32_t u32(std::int64_t v, const char* what) { return detail::to_u32(v, "rope", what); }
+void fill(std::uint32_t out[4], const Layout4& l) { detail::fill_strides(out, l, "rope"); }
 
 // Packed f16 (no 16-bit storage) writes whole 32-bit words: every pair must start on one.
 void check_packed_alignment(const Layout4& l, const char* name) {
@@ -71,12 +40,6 @@ void check_packed_alignment(const Layout4& l, const char* name) {
                 std::string("rope: ") + name +
                     " is an f16 view with an odd offset or stride; this device has no 16-bit storage, so f16 "
                     "tensors are processed as pairs of halves and need even offsets and strides");
-}
-
-std::string table_key(const RopeFrequencies& f) {
-  std::string key(reinterpret_cast<const char*>(f.inv_freq.data()), f.inv_freq.size() * sizeof(double));
-  key.append(reinterpret_cast<const char*>(&f.attention_factor), sizeof(double));
-  return "rope-angles:" + key;
 }
 
 }  // namespace
@@ -182,7 +145,7 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   if (t.k) views.insert(views.end(), {{ki, "k"}, {ko, "k_out"}});
   const bool pairs_fit = config.layout == RopeLayout::Interleaved || half_rot % 2 == 0;
   const bool words_fit = pairs_fit && std::all_of(views.begin(), views.end(), [](const auto& v) {
-                           return is_word_aligned(v.first);
+                           return detail::is_word_aligned(v.first);
                          });
   const bool packed = f16 && (words_fit || !info.storage_16bit);
   if (packed && !words_fit) {
@@ -227,10 +190,7 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   detail::write_storage(*pos_storage, 0, std::as_bytes(std::span(pos32)));
 
   // The angle table for these frequencies, built once per Context.
-  auto table = state.ctx.buffer_cache.get(table_key(call.frequencies), [&] {
-    const std::vector<float> angles = detail::build_angle_table(call.frequencies);
-    return detail::allocate_cached_storage(state.context.state(), std::as_bytes(std::span(angles)));
-  });
+  auto table = detail::angle_table_buffer(state, call.frequencies);
 
   const std::uint32_t wg = detail::default_workgroup_size(info);
   const detail::ComputePipeline& pipeline =

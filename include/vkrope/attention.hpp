@@ -1,0 +1,59 @@
+// Attention: softmax(q k^T * scale + bias) v, tiled with an online softmax so memory stays
+// linear in sequence length (no Sq x Skv buffer anywhere).
+//
+// Positions: by default causal attention is bottom-right aligned: query i of Sq sits at
+// position Skv - Sq + i and key j at position j; a query sees keys at positions <= its own.
+// Explicit positions replace both. A key is visible to a query when
+//   (!causal || p_k <= p_q) && (!window || |p_q - p_k| < W)
+// so with causal a query at p sees keys in (p - W, p]; without causal W - 1 keys either side.
+// Logit of a visible key: s = (q . k) * scale, then softcap c: s = c * tanh(s / c), then
+// ALiBi: s -= slope_h * |p_q - p_k|. Sinks add one extra logit per query head to the softmax
+// denominator (as in gpt-oss), attending to nothing. A query that sees no key (and has no
+// sink) outputs zeros.
+//
+// Scratch: prefill uses none beyond the output. Decode (split over keys) uses
+//   splits * B * Sq * H * (D + 2) float32 values, splits <= 64,
+// independent of Skv squared (and linear in Skv only through the split count's cap).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "vkrope/batch.hpp"
+#include "vkrope/rope.hpp"
+#include "vkrope/tensor.hpp"
+
+namespace vkrope {
+
+struct AttentionConfig {
+  std::optional<double> scale;  // default 1 / sqrt(head_dim); must be finite
+  bool causal = false;
+  std::optional<std::int64_t> window;  // sliding window W >= 1, or none
+  bool alibi = false;           // standard ALiBi slopes for the query head count
+  double softcap = 0.0;         // logit softcap c > 0, or 0 for none
+  std::vector<float> sinks;     // one logit per query head, or empty for none
+  std::optional<RopeConfig> rope;  // fused RoPE of q and k at their positions
+  // Explicit positions: [Sq] and [Skv] (shared by the batch). Empty: bottom-right aligned.
+  std::vector<std::int64_t> query_positions;
+  std::vector<std::int64_t> key_positions;
+  // Split-KV: 0 lets the device decide (keys split across workgroups when the queries alone
+  // cannot fill it, e.g. decode); 1 forces one pass; n > 1 asks for n key ranges (capped at
+  // 64 and at one range per key tile).
+  std::int64_t key_splits = 0;
+};
+
+// The standard ALiBi slopes for `heads` heads (Press et al.; for a non-power-of-two count,
+// the slopes of the nearest lower power of two followed by every other slope of the next).
+std::vector<double> alibi_slopes(std::int64_t heads);
+
+// q [B, Sq, H, D] or [Sq, H, D]; k, v [B, Skv, Hkv, D] or [Skv, Hkv, D]; out like q.
+// H a multiple of Hkv (GQA, MQA); k and v share a dtype; q and out may be f32 over f16 k/v.
+// Throws InvalidArgument naming the problem (H not a multiple of Hkv, head dims or lengths
+// that differ, causal with Sq > Skv and no explicit positions, window <= 0, non-finite scale
+// or softcap, sinks of the wrong length).
+void attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
+               const Tensor& out);
+void attention(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out);
+
+}  // namespace vkrope

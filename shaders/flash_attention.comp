@@ -1,0 +1,231 @@
+#version 450
+// flash_attention.comp: attention with an online softmax, K/V streamed through shared
+// memory in tiles; no Sq x Skv buffer.
+//
+// Work split. A row is (query i, head g within its GQA group of G = H / Hkv heads), so the
+// G query heads that share a kv head share every K/V tile. Each row is served by a team of
+// TEAM = HEAD_DIM / SLICE invocations, each holding a SLICE-wide slice of q (rotated and
+// scaled) and of the accumulator, so registers stay small at any head_dim. A workgroup
+// has ROWS = WG / TEAM rows.
+// Grid: x = row tiles of ROWS rows; y = kv head; z = batch * splits.
+// Bindings: 0 q [B, Sq, H, D]; 1 k, 2 v [B, Skv, Hkv, D]; 3 out [B, Sq, H, D];
+//   4 int positions[Sq + Skv] (EXPLICIT_POSITIONS: queries then keys);
+//   5 vec2 angles[1024 * ROPE_HALF] (ROPE_Q, ROPE_K; see rope_rotation.glsl); 6 float sinks[H];
+//   7 float slopes[H] (ALiBi); 8 float partials[splits][B][Sq][H][D + 2] (SPLIT).
+// Push constants: AttentionPush (attention_params.glsl).
+//
+// Per key tile of KEY_TILE keys: the workgroup loads K and V into shared memory (rotating
+// K when ROPE_K); each invocation writes its slice's partial q . k for every key of the
+// tile to shared memory; then each member of a team sums its row's partials into the
+// logit s = (q . k) * scale -> softcap -> - slope * |p_q - p_k|, -inf where invisible
+// (causal, window), and folds it into the row's running max m, sum l and its slice of
+// the accumulator (all float32). Tiles that no row of the workgroup can see (above the
+// causal diagonal, outside the window) are skipped when positions are the default ones
+// (query i at Skv - Sq + i, key j at j).
+// The end: SPLIT writes (m, l, acc) for attention_combine.comp; otherwise sinks join the
+// denominator and out = acc / l (0 when l == 0: a fully masked row gives zeros).
+//
+// llvmpipe (Mesa 22.3) stops any loop once the invocation has run 65,535 loop iterations
+// in all, silently giving wrong output. So per key there are only two counted iterations
+// (the partial dot and the softmax update); the loops over a slice are unrolled, and the
+// host caps the keys one workgroup pass covers (attention_plan.hpp).
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#include "workgroup.glsl"
+#include "attention_types.glsl"
+#include "attention_params.glsl"
+
+layout(constant_id = 1) const uint HEAD_DIM = 64;   // multiple of 8, <= 256
+layout(constant_id = 2) const uint KEY_TILE = 16;   // keys per shared-memory tile
+layout(constant_id = 3) const bool CAUSAL = false;
+layout(constant_id = 4) const bool WINDOW = false;
+layout(constant_id = 5) const bool ALIBI = false;
+layout(constant_id = 6) const bool SOFTCAP = false;
+layout(constant_id = 7) const bool SINKS = false;
+layout(constant_id = 8) const bool ROPE_Q = false;  // rotate q (fused RoPE)
+layout(constant_id = 9) const bool ROPE_INTERLEAVED = false;
+layout(constant_id = 10) const uint ROPE_HALF = 1;  // rotary_dim / 2
+layout(constant_id = 11) const bool SPLIT = false;
+layout(constant_id = 12) const bool EXPLICIT_POSITIONS = false;
+layout(constant_id = 13) const bool ROPE_K = false;  // rotate k (off when a KvCache holds rotated keys)
+layout(constant_id = 14) const uint SLICE = 16;     // head dims per invocation: a multiple of 4 dividing HEAD_DIM
+
+const uint TEAM = HEAD_DIM / SLICE;
+const uint VEC = SLICE / 4u;  // vec4s per slice
+
+Q_BUFFER(0, QBuf, q_buf);
+KV_BUFFER(1, KBuf, k_buf);
+KV_BUFFER(2, VBuf, v_buf);
+Q_BUFFER(3, OBuf, o_buf);
+layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };
+layout(std430, set = 0, binding = 5) readonly buffer Angles { vec2 angles[]; };
+layout(std430, set = 0, binding = 6) readonly buffer Sinks { float sinks[]; };
+layout(std430, set = 0, binding = 7) readonly buffer Slopes { float slopes[]; };
+layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[]; };
+
+#include "rope_rotation.glsl"
+
+shared vec4 sk[KEY_TILE * HEAD_DIM / 4u];
+shared vec4 sv[KEY_TILE * HEAD_DIM / 4u];
+shared float sdot[gl_WorkGroupSize.x * KEY_TILE];  // [row][key][team member]
+
+int query_position(uint i) { return EXPLICIT_POSITIONS ? positions[i] : int(pc.skv) - int(pc.sq) + int(i); }
+int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : int(j); }
+
+float q_element(uint i) {  // any index (packed f16 reads whole words)
+  const vec2 pair = Q_LOAD2(q_buf, i & ~1u);
+  return (i & 1u) == 0u ? pair.x : pair.y;
+}
+
+vec4 kv_load4(uint i, bool values) {
+  if (values) return vec4(KV_LOAD2(v_buf, i), KV_LOAD2(v_buf, i + 2u));
+  return vec4(KV_LOAD2(k_buf, i), KV_LOAD2(k_buf, i + 2u));
+}
+
+void main() {
+  const uint WG = gl_WorkGroupSize.x;
+  const uint ROWS = WG / TEAM;
+  const uint lid = gl_LocalInvocationID.x;
+  const uint member = lid % TEAM;
+  const uint local_row = lid / TEAM;  // >= ROWS for the few invocations past the last team
+  const uint group = pc.heads / pc.kv_heads;
+  const uint rows = pc.sq * group;
+  const uint first_row = gl_WorkGroupID.x * ROWS;
+  const uint row = first_row + local_row;
+  const bool row_active = local_row < ROWS && row < rows;
+  const uint safe_row = min(row, rows - 1u);
+  const uint qi = safe_row / group;
+  const uint kvh = gl_WorkGroupID.y;
+  const uint h = kvh * group + safe_row % group;
+  const uint b = gl_WorkGroupID.z % pc.batch;
+  const uint split = gl_WorkGroupID.z / pc.batch;
+  const uint dim0 = member * SLICE;  // this invocation's first head dim
+
+  // This row's slice of q, rotated at its position and scaled.
+  const uint q_base = pc.q_offset + b * pc.q_batch + qi * pc.q_seq + h * pc.q_head;
+  const int qp = query_position(qi);
+  vec4 q[VEC];
+  vec4 acc[VEC];
+  [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+    acc[c] = vec4(0.0);
+    vec4 x = vec4(Q_LOAD2(q_buf, q_base + dim0 + 4u * c), Q_LOAD2(q_buf, q_base + dim0 + 4u * c + 2u));
+    if (ROPE_Q) {
+      [[unroll]] for (uint e = 0u; e < 4u; ++e) {
+        const uint d = dim0 + 4u * c + e;
+        if (d < 2u * ROPE_HALF) {
+          // Pair (first, second) rotates as (x, y) -> (x cos - y sin, x sin + y cos).
+          const bool first = ROPE_INTERLEAVED ? (d & 1u) == 0u : d < ROPE_HALF;
+          const uint pair = ROPE_INTERLEAVED ? d >> 1u : (first ? d : d - ROPE_HALF);
+          const uint partner = ROPE_INTERLEAVED ? d ^ 1u : (first ? d + ROPE_HALF : d - ROPE_HALF);
+          const vec2 cs = rope_rotation(uint(qp), pair, ROPE_HALF);
+          const float other = q_element(q_base + partner);
+          x[e] = first ? x[e] * cs.x - other * cs.y : other * cs.y + x[e] * cs.x;
+        }
+      }
+    }
+    q[c] = x * pc.scale;
+  }
+
+  // Keys this workgroup looks at: its split's range, narrowed to what its rows can see.
+  uint key_begin = split * pc.split_keys;
+  uint key_end = min(pc.skv, key_begin + pc.split_keys);
+  if (!EXPLICIT_POSITIONS) {
+    const int q_lo = query_position(first_row / group);
+    const int q_hi = query_position((min(first_row + ROWS, rows) - 1u) / group);
+    if (CAUSAL) key_end = min(key_end, uint(max(q_hi + 1, 0)));
+    if (WINDOW) {
+      key_begin = max(key_begin, uint(max(q_lo - int(pc.window) + 1, 0)));
+      if (!CAUSAL) key_end = min(key_end, uint(max(q_hi + int(pc.window), 0)));
+    }
+  }
+
+  const float slope = ALIBI ? slopes[h] : 0.0;
+  const uint k_base = pc.k_offset + b * pc.k_batch + kvh * pc.k_head;
+  const uint v_base = pc.v_offset + b * pc.v_batch + kvh * pc.v_head;
+  const uint dot_base = (local_row * KEY_TILE) * TEAM;
+  float m = NEG_INF;
+  float l = 0.0;
+
+  for (uint t = key_begin; t < key_end; t += KEY_TILE) {
+    barrier();  // the previous tile is no longer read
+    for (uint e = lid; e < KEY_TILE * HEAD_DIM / 4u; e += WG) {
+      const uint j = (4u * e) / HEAD_DIM;
+      const uint d = 4u * e - j * HEAD_DIM;
+      const bool in_range = t + j < key_end;
+      sk[e] = in_range ? kv_load4(k_base + (t + j) * pc.k_seq + d, false) : vec4(0.0);
+      sv[e] = in_range ? kv_load4(v_base + (t + j) * pc.v_seq + d, true) : vec4(0.0);
+    }
+    barrier();
+    if (ROPE_K) {
+      for (uint p = lid; p < KEY_TILE * ROPE_HALF; p += WG) {
+        const uint j = p / ROPE_HALF;
+        const uint i = p - j * ROPE_HALF;
+        if (t + j < key_end) {
+          const uvec2 e = (ROPE_INTERLEAVED ? uvec2(2u * i, 2u * i + 1u) : uvec2(i, i + ROPE_HALF)) + j * HEAD_DIM;
+          const vec2 r = rotate(vec2(sk[e.x >> 2u][e.x & 3u], sk[e.y >> 2u][e.y & 3u]),
+                                rope_rotation(uint(key_position(t + j)), i, ROPE_HALF));
+          sk[e.x >> 2u][e.x & 3u] = r.x;
+          sk[e.y >> 2u][e.y & 3u] = r.y;
+        }
+      }
+      barrier();
+    }
+    // This slice's share of q . k for every key of the tile.
+    if (local_row < ROWS) {
+      for (uint j = 0u; j < KEY_TILE; ++j) {
+        float partial = 0.0;
+        [[unroll]] for (uint c = 0u; c < VEC; ++c) partial += dot(q[c], sk[(j * HEAD_DIM + dim0) / 4u + c]);
+        sdot[dot_base + j * TEAM + member] = partial;
+      }
+    }
+    barrier();
+    if (row_active) {
+      for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) {
+        const int kp = key_position(t + j);
+        bool visible = true;
+        if (CAUSAL) visible = kp <= qp;
+        if (WINDOW) visible = visible && qp - kp < int(pc.window) && (CAUSAL || kp - qp < int(pc.window));
+        if (!visible) continue;
+        float s = 0.0;
+        [[unroll]] for (uint u = 0u; u < TEAM; ++u) s += sdot[dot_base + j * TEAM + u];
+        // tanh saturates to +-1 in float32 beyond |x| = 9; clamping keeps drivers that
+        // compute it from exponentials away from inf / inf.
+        if (SOFTCAP) s = pc.softcap * tanh(clamp(s / pc.softcap, -15.0, 15.0));
+        if (ALIBI) s -= slope * float(abs(qp - kp));
+        // Online softmax, one key at a time.
+        const float m_new = max(m, s);
+        const float correction = exp(m - m_new);  // 0 while m is -inf
+        const float p = exp(s - m_new);
+        l = l * correction + p;
+        [[unroll]] for (uint c = 0u; c < VEC; ++c) acc[c] = acc[c] * correction + p * sv[(j * HEAD_DIM + dim0) / 4u + c];
+        m = m_new;
+      }
+    }
+  }
+
+  if (!row_active) return;
+  if (SPLIT) {
+    const uint base = (((split * pc.batch + b) * pc.sq + qi) * pc.heads + h) * (HEAD_DIM + 2u);
+    if (member == 0u) {
+      partials[base] = m;
+      partials[base + 1u] = l;
+    }
+    [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+      [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + 2u + dim0 + 4u * c + e] = acc[c][e];
+    }
+    return;
+  }
+  if (SINKS) {
+    const float sink = sinks[h];
+    const float m_final = max(m, sink);
+    const float c = exp(m - m_final);
+    l = l * c + exp(sink - m_final);
+    [[unroll]] for (uint i = 0u; i < VEC; ++i) acc[i] *= c;
+  }
+  const float inv_l = l > 0.0 ? 1.0 / l : 0.0;
+  const uint o_base = pc.o_offset + b * pc.o_batch + qi * pc.o_seq + h * pc.o_head + dim0;
+  [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+    Q_STORE2(o_buf, o_base + 4u * c, acc[c].xy * inv_l);
+    Q_STORE2(o_buf, o_base + 4u * c + 2u, acc[c].zw * inv_l);
+  }
+}

@@ -1,0 +1,183 @@
+// Host side of flash_attention.comp and attention_combine.comp: variant choice, the small
+// side buffers (positions, angles, sinks, ALiBi slopes, split partials) and the dispatches.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "ops/angle_buffer.hpp"
+#include "ops/attention_check.hpp"
+#include "ops/attention_plan.hpp"
+#include "runtime/batch_state.hpp"
+#include "runtime/memory.hpp"
+#include "vkrope/attention.hpp"
+
+namespace vkrope {
+
+namespace {
+
+// Mirrors AttentionPush in shaders/common/attention_params.glsl.
+struct AttentionPush {
+  std::uint32_t batch, sq, skv, heads, kv_heads;
+  float scale;
+  std::uint32_t window;
+  float softcap;
+  std::uint32_t splits, split_keys;
+  std::uint32_t q[4], k[4], v[4], o[4];  // offset, batch, seq, head strides
+};
+static_assert(sizeof(AttentionPush) == 104 && offsetof(AttentionPush, q) == 40 && offsetof(AttentionPush, o) == 88);
+
+// Specialization constant ids of flash_attention.comp.
+enum FlashConstant : std::size_t {
+  kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
+  kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kFlashConstantCount
+};
+
+const char* flash_shader(DType q, DType kv) {
+  if (q == DType::f32) return kv == DType::f32 ? "flash_qf32_kvf32" : "flash_qf32_kvf16";
+  return kv == DType::f32 ? "flash_qf16_kvf32" : "flash_qf16_kvf16";
+}
+
+// A small read-only buffer holding `values`, for one call.
+template <typename T>
+detail::Binding side_buffer(detail::BatchState& state, const std::vector<T>& values) {
+  auto storage = detail::allocate_storage(state.context.state(), values.size() * sizeof(T));
+  detail::write_storage(*storage, 0, std::as_bytes(std::span(values)));
+  return {storage, 0, storage->size, false};
+}
+
+// Bound where a variant reads nothing: every binding needs a valid buffer.
+detail::Binding placeholder(detail::BatchState& state) {
+  auto storage = state.ctx.buffer_cache.get("attention-placeholder", [&] {
+    const float zeros[4] = {};
+    return detail::allocate_cached_storage(state.context.state(), std::as_bytes(std::span(zeros)));
+  });
+  return {storage, 0, storage->size, false};
+}
+
+}  // namespace
+
+namespace detail {
+
+void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
+                        const Tensor& v, const Tensor& out, bool rotate_keys) {
+  const AttentionCall call = prepare_attention(config, q, k, v, out);
+  BatchState& state = batch.state();
+  if (q.storage()->context != state.context.state())
+    throw Error(ErrorKind::InvalidArgument, "attention: tensors belong to another Context than the batch");
+  const DeviceInfo& info = state.ctx.effective;
+
+  const bool rope_keys = config.rope.has_value() && rotate_keys;
+  const std::int64_t rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
+  const FlashShape shape = flash_shape(info, call.q.dim, rope_keys, rope_half);
+  const std::uint32_t wg = shape.workgroup;
+  const KeySplit split = choose_key_split(info, call, shape, config.key_splits);
+  const bool split_pass = split.splits > 1;
+
+  AttentionPush push{};
+  push.batch = to_u32(call.q.batch, "attention", "batch");
+  push.sq = to_u32(call.q.seq, "attention", "Sq");
+  push.skv = to_u32(call.k.seq, "attention", "Skv");
+  push.heads = to_u32(call.q.heads, "attention", "heads");
+  push.kv_heads = to_u32(call.k.heads, "attention", "kv heads");
+  push.scale = static_cast<float>(call.scale);
+  push.window = config.window ? to_u32(std::min<std::int64_t>(*config.window, 1 << 30), "attention", "window") : 0u;
+  push.softcap = static_cast<float>(config.softcap);
+  push.splits = split.splits;
+  push.split_keys = split_pass ? split.keys_per_split : push.skv;
+  fill_strides(push.q, call.q, "attention");
+  fill_strides(push.k, call.k, "attention");
+  fill_strides(push.v, call.v, "attention");
+  fill_strides(push.o, call.out, "attention");
+
+  std::vector<std::uint32_t> constants(kFlashConstantCount, 0u);
+  constants[kWorkgroup] = wg;
+  constants[kHeadDim] = static_cast<std::uint32_t>(call.q.dim);
+  constants[kKeyTile] = shape.key_tile;
+  constants[kSlice] = shape.slice;
+  constants[kCausal] = config.causal;
+  constants[kWindow] = config.window.has_value();
+  constants[kAlibi] = config.alibi;
+  constants[kSoftcap] = config.softcap > 0.0;
+  constants[kSinks] = !config.sinks.empty() && !split_pass;  // the combine pass adds them when split
+  constants[kRopeQ] = config.rope.has_value();
+  constants[kRopeK] = rope_keys;
+  constants[kRopeInterleaved] = config.rope && config.rope->layout == RopeLayout::Interleaved;
+  constants[kRopeHalf] = static_cast<std::uint32_t>(rope_half);
+  constants[kSplit] = split_pass;
+  constants[kExplicitPositions] = call.explicit_positions;
+
+  const Binding none = placeholder(state);
+  Binding positions = none, angles = none, sinks = none, slopes = none, partials = none;
+  if (call.explicit_positions) {
+    std::vector<std::int32_t> p;
+    for (std::int64_t x : config.query_positions) p.push_back(static_cast<std::int32_t>(x));
+    for (std::int64_t x : config.key_positions) p.push_back(static_cast<std::int32_t>(x));
+    positions = side_buffer(state, p);
+  }
+  if (call.rope) {
+    auto table = angle_table_buffer(state, *call.rope);
+    angles = {table, 0, table->size, false};
+  }
+  if (!config.sinks.empty()) sinks = side_buffer(state, config.sinks);
+  if (config.alibi) {
+    std::vector<float> s;
+    for (double x : alibi_slopes(call.q.heads)) s.push_back(static_cast<float>(x));
+    slopes = side_buffer(state, s);
+  }
+  if (split_pass) {
+    // attention.hpp's scratch formula: splits * B * Sq * H * (D + 2) floats.
+    const std::uint64_t floats = std::uint64_t{split.splits} * static_cast<std::uint64_t>(call.q.batch * call.q.seq *
+                                                                                          call.q.heads * (call.q.dim + 2));
+    if (floats * 4 > info.max_storage_buffer_range)
+      throw Error(ErrorKind::InvalidArgument, "attention: split-KV scratch of " + std::to_string(floats * 4) +
+                                                  " bytes exceeds maxStorageBufferRange; use key_splits = 1");
+    auto storage = allocate_storage(state.context.state(), floats * 4);
+    partials = {storage, 0, storage->size, true};
+  }
+
+  const std::string label = "attention " + std::string(to_string(q.dtype())) + shape_to_string(q.shape()) + " kv " +
+                            std::string(to_string(k.dtype())) + shape_to_string(k.shape());
+  const ComputePipeline& flash = state.ctx.pipelines->get({flash_shader(q.dtype(), k.dtype()), 9, sizeof(push), constants});
+  const Binding flash_bindings[] = {reads(q), reads(k), reads(v), split_pass ? none : writes(out),
+                                    positions, angles, sinks, slopes, partials};
+  const std::uint64_t rows = static_cast<std::uint64_t>(call.q.seq * call.group);
+  const std::uint64_t rows_per_group = wg / shape.team;
+  const auto x_groups = static_cast<std::uint32_t>((rows + rows_per_group - 1) / rows_per_group);
+  const std::uint32_t z_groups = push.batch * split.splits;
+  if (x_groups > info.max_workgroup_count[0] || z_groups > info.max_workgroup_count[2] ||
+      push.kv_heads > info.max_workgroup_count[1])
+    throw Error(ErrorKind::InvalidArgument, "attention: " + label + " needs more workgroups than the device allows");
+  state.dispatch(flash, flash_bindings, &push, {x_groups, push.kv_heads, z_groups}, label);
+  if (!split_pass) return;
+
+  const std::uint32_t combine_wg = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
+  const std::vector<std::uint32_t> combine_constants = {combine_wg, static_cast<std::uint32_t>(call.q.dim), 0, 0, 0, 0,
+                                                        0, !config.sinks.empty()};
+  const char* combine_shader = q.dtype() == DType::f32 ? "attn_combine_qf32" : "attn_combine_qf16";
+  const ComputePipeline& combine = state.ctx.pipelines->get({combine_shader, 3, sizeof(push), combine_constants});
+  Binding partials_in = partials;
+  partials_in.writes = false;
+  const Binding combine_bindings[] = {partials_in, writes(out), sinks};
+  const std::uint64_t combine_rows = std::uint64_t{push.batch} * push.sq * push.heads;
+  state.dispatch(combine, combine_bindings, &push,
+                 {static_cast<std::uint32_t>((combine_rows + combine_wg - 1) / combine_wg), 1, 1}, label + " combine");
+}
+
+}  // namespace detail
+
+void attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
+               const Tensor& out) {
+  detail::dispatch_attention(batch, config, q, k, v, out, /*rotate_keys=*/true);
+}
+
+void attention(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out) {
+  const Context& context = q.context();
+  std::optional<detail::AttentionSnapshot> before;
+  if (context.options().checked) before = detail::snapshot_attention_inputs(q, k, v);
+  Batch batch(context);
+  attention(batch, config, q, k, v, out);
+  batch.submit();
+  if (before) detail::check_attention(config, out, *before);
+}
+
+}  // namespace vkrope

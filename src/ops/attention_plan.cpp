@@ -1,0 +1,176 @@
+#include "ops/attention_plan.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "runtime/memory.hpp"
+#include "vkrope/error.hpp"
+
+namespace vkrope::detail {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::InvalidArgument, "attention: " + message); }
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+std::string describe(const Tensor& t) { return std::string(to_string(t.dtype())) + shape_to_string(t.shape()); }
+
+void check_tensors(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const AttentionCall& c) {
+  for (const Tensor* t : {&k, &v, &out})
+    if (t->storage()->context != q.storage()->context) fail("q, k, v and out must belong to one Context");
+  if (k.rank() != q.rank() || v.rank() != q.rank())
+    fail("q " + shape_to_string(q.shape()) + ", k " + shape_to_string(k.shape()) + " and v " +
+         shape_to_string(v.shape()) + " differ in rank; expected all [B, S, heads, D] or all [S, heads, D]");
+  if (k.shape() != v.shape())
+    fail("k " + shape_to_string(k.shape()) + " and v " + shape_to_string(v.shape()) + " differ; expected one shape");
+  if (k.dtype() != v.dtype()) fail("k is " + describe(k) + " and v " + describe(v) + "; expected one dtype");
+  if (out.shape() != q.shape() || out.dtype() != q.dtype())
+    fail("out is " + describe(out) + "; expected q's " + describe(q));
+  if (c.k.batch != c.q.batch)
+    fail("q has batch " + str(c.q.batch) + " and k " + str(c.k.batch) + "; expected the same batch");
+  if (c.k.dim != c.q.dim)
+    fail("q has head_dim " + str(c.q.dim) + " and k, v " + str(c.k.dim) + "; expected the same head_dim");
+  if (c.q.heads % c.k.heads != 0)
+    fail("q has " + str(c.q.heads) + " heads, not a multiple of the " + str(c.k.heads) + " kv heads of k and v");
+  if (c.q.dim % 8 != 0 || c.q.dim > 256)
+    fail("head_dim " + str(c.q.dim) + " is not supported; expected a multiple of 8 up to 256");
+  // f16 travels as pairs of halves in 32-bit words (head_dim is even, so rows are whole words).
+  const std::pair<const Layout4*, const char*> views[] = {{&c.q, "q"}, {&c.k, "k"}, {&c.v, "v"}, {&c.out, "out"}};
+  for (const auto& [l, name] : views) {
+    const DType dtype = (l == &c.k || l == &c.v) ? k.dtype() : q.dtype();
+    if (dtype == DType::f16 && !is_word_aligned(*l))
+      fail(std::string(name) + " is an f16 view with an odd offset or stride; expected even ones (f16 is read " +
+           "as pairs of halves)");
+  }
+}
+
+void check_positions(const AttentionConfig& config, const AttentionCall& c) {
+  const std::int64_t sq = c.q.seq, skv = c.k.seq;
+  if (config.query_positions.empty() != config.key_positions.empty())
+    fail("query_positions and key_positions must be given together (or both left empty)");
+  if (c.explicit_positions) {
+    if (static_cast<std::int64_t>(config.query_positions.size()) != sq)
+      fail("query_positions has " + str(static_cast<std::int64_t>(config.query_positions.size())) +
+           " entries; expected Sq = " + str(sq));
+    if (static_cast<std::int64_t>(config.key_positions.size()) != skv)
+      fail("key_positions has " + str(static_cast<std::int64_t>(config.key_positions.size())) +
+           " entries; expected Skv = " + str(skv));
+    // RoPE takes positions in [0, 2^24]; without it any int32 works (only differences matter).
+    const std::int64_t lo = config.rope ? 0 : std::numeric_limits<std::int32_t>::min() / 2;
+    const std::int64_t hi = config.rope ? kMaxRopePosition : std::numeric_limits<std::int32_t>::max() / 2;
+    for (const auto* list : {&config.query_positions, &config.key_positions})
+      for (std::int64_t p : *list)
+        if (p < lo || p > hi)
+          fail("position " + str(p) + " is outside [" + str(lo) + ", " + str(hi) + "]" +
+               (config.rope ? " (the range of fused RoPE)" : ""));
+    return;
+  }
+  if (config.causal && sq > skv)
+    fail("causal with Sq = " + str(sq) + " > Skv = " + str(skv) +
+         ": bottom-right alignment would put queries before the first key; give explicit positions");
+  if (config.rope && sq > skv)
+    fail("fused RoPE with Sq = " + str(sq) + " > Skv = " + str(skv) +
+         " would rotate queries at negative positions; give explicit positions");
+  if (config.rope && skv - 1 > kMaxRopePosition) fail("Skv = " + str(skv) + " exceeds fused RoPE's positions (2^24)");
+}
+
+}  // namespace
+
+AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
+                                const Tensor& out) {
+  AttentionCall c;
+  c.q = layout4(q, "attention", "q");
+  c.k = layout4(k, "attention", "k");
+  c.v = layout4(v, "attention", "v");
+  c.out = layout4(out, "attention", "out");
+  check_tensors(q, k, v, out, c);
+  c.group = c.q.heads / c.k.heads;
+
+  if (config.scale && !std::isfinite(*config.scale))
+    fail("scale = " + std::to_string(*config.scale) + "; expected a finite value");
+  if (!std::isfinite(config.softcap) || config.softcap < 0.0)
+    fail("softcap = " + std::to_string(config.softcap) + "; expected a finite value > 0 (or 0 for none)");
+  if (config.window && *config.window <= 0) fail("window = " + str(*config.window) + "; expected a window >= 1");
+  if (!config.sinks.empty() && static_cast<std::int64_t>(config.sinks.size()) != c.q.heads)
+    fail("sinks has " + str(static_cast<std::int64_t>(config.sinks.size())) + " values; expected one per query head (" +
+         str(c.q.heads) + ")");
+  for (float s : config.sinks)
+    if (!std::isfinite(s)) fail("a sink logit is " + std::to_string(s) + "; expected finite values");
+  if (config.key_splits < 0) fail("key_splits = " + str(config.key_splits) + "; expected 0 (auto) or >= 1");
+  c.explicit_positions = !config.query_positions.empty() || !config.key_positions.empty();
+  check_positions(config, c);
+  c.scale = config.scale.value_or(1.0 / std::sqrt(static_cast<double>(c.q.dim)));
+  if (!std::isfinite(static_cast<float>(c.scale)))
+    fail("scale = " + std::to_string(c.scale) + " overflows float32; expected a finite float32 value");
+
+  if (config.rope) {
+    config.rope->validate();
+    if (config.rope->head_dim != c.q.dim)
+      fail("rope.head_dim = " + str(config.rope->head_dim) + "; expected the attention head_dim " + str(c.q.dim));
+    std::int64_t max_position = std::max<std::int64_t>(c.k.seq - 1, 0);
+    if (c.explicit_positions) {
+      max_position = 0;
+      for (const auto* list : {&config.query_positions, &config.key_positions})
+        for (std::int64_t p : *list) max_position = std::max(max_position, p);
+    }
+    c.rope = rope_frequencies(*config.rope, max_position);
+  }
+  return c;
+}
+
+FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_keys, std::int64_t rope_half) {
+  FlashShape f;
+  for (std::uint32_t slice : {32u, 24u, 16u, 8u})
+    if (head_dim % slice == 0) {
+      f.slice = slice;
+      break;
+    }
+  f.team = static_cast<std::uint32_t>(head_dim) / f.slice;
+  const std::uint32_t limit = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
+  f.workgroup = std::max(1u, limit / f.team) * f.team;
+  const std::uint64_t per_key_bytes = 4u * (2u * static_cast<std::uint64_t>(head_dim) + f.workgroup);
+  f.key_tile = static_cast<std::uint32_t>(
+      std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / per_key_bytes, 1, 32)));
+  // llvmpipe ends any loop once an invocation has run 65,535 loop iterations in all (its
+  // guard against endless loops), with wrong output and no error. Count the kernel's
+  // iterations per tile and keep each pass well under that.
+  if (info.name.find("llvmpipe") != std::string::npos) {
+    const auto ceil_div = [](std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; };
+    const std::uint64_t per_tile =
+        1 + ceil_div(std::uint64_t{f.key_tile} * static_cast<std::uint64_t>(head_dim) / 4, f.workgroup) +
+        (rope_keys ? ceil_div(std::uint64_t{f.key_tile} * static_cast<std::uint64_t>(rope_half), f.workgroup) : 0) +
+        2u * f.key_tile;
+    f.max_keys_per_pass = static_cast<std::int64_t>(60000 / per_tile * f.key_tile);
+  }
+  return f;
+}
+
+KeySplit choose_key_split(const DeviceInfo& info, const AttentionCall& call, const FlashShape& shape,
+                          std::int64_t requested) {
+  const std::int64_t skv = call.k.seq;
+  const std::int64_t key_tile = shape.key_tile;
+  const std::int64_t tiles = std::max<std::int64_t>((skv + key_tile - 1) / key_tile, 1);
+  std::int64_t splits = requested;
+  if (splits == 0) {
+    // Workgroups the queries give on their own, and what the device wants to stay busy:
+    // a CPU driver runs one workgroup per thread; a GPU wants a few per compute unit.
+    const std::int64_t rows = shape.workgroup / shape.team;
+    const std::int64_t groups = (call.q.seq * call.group + rows - 1) / rows * call.k.heads * call.q.batch;
+    const std::int64_t wanted = info.type == DeviceType::Cpu ? 8 : 512;
+    splits = groups >= wanted ? 1 : (wanted + groups - 1) / groups;
+  }
+  splits = std::clamp<std::int64_t>(splits, 1, std::min(kMaxKeySplits, tiles));
+  if (shape.max_keys_per_pass > 0)
+    splits = std::max(splits, (skv + shape.max_keys_per_pass - 1) / shape.max_keys_per_pass);
+  const std::int64_t tiles_per_split = (tiles + splits - 1) / splits;
+  KeySplit s;
+  s.keys_per_split = static_cast<std::uint32_t>(tiles_per_split * key_tile);
+  s.splits = static_cast<std::uint32_t>((tiles + tiles_per_split - 1) / tiles_per_split);
+  return s;
+}
+
+}  // namespace vkrope::detail

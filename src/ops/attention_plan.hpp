@@ -1,0 +1,59 @@
+// What an attention call resolves to once its arguments are checked: shapes, positions,
+// RoPE frequencies, and how the work is cut (key tile, split-KV). Shared by the dispatch
+// (attention.cpp), checked mode (attention_check.cpp) and the KvCache.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ops/tensor_layout.hpp"
+#include "vkrope/attention.hpp"
+#include "vkrope/device_info.hpp"
+
+namespace vkrope::detail {
+
+struct AttentionCall {
+  Layout4 q, k, v, out;
+  std::int64_t group = 1;  // query heads per kv head
+  double scale = 1.0;
+  bool explicit_positions = false;
+  std::optional<RopeFrequencies> rope;  // frequencies at the largest position of the call
+};
+
+// Validates config and tensors; throws InvalidArgument naming what is wrong and what was
+// expected.
+AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
+                                const Tensor& out);
+
+// How flash_attention.comp's workgroups are shaped for a head_dim on a device: each query
+// row is served by a team of head_dim / slice invocations, rows * team invocations per
+// workgroup, and K and V stream through shared memory key_tile keys at a time.
+struct FlashShape {
+  std::uint32_t slice = 32;     // head dims per invocation (32, 24, 16 or 8, dividing head_dim)
+  std::uint32_t team = 1;       // invocations per row
+  std::uint32_t workgroup = 64; // rows * team
+  std::uint32_t key_tile = 16;  // K and V tiles plus the partial dots fit shared memory; <= 32
+  std::int64_t max_keys_per_pass = 0;  // keys one workgroup may cover (0: no limit)
+};
+FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_keys, std::int64_t rope_half);
+
+// How many key ranges to split the keys into: 1 (one pass) unless the query rows alone
+// give the device too few workgroups (decode); `requested` (AttentionConfig::key_splits)
+// overrides the choice, except that no range exceeds shape.max_keys_per_pass. The result
+// divides the keys into ranges of whole tiles, at most kMaxKeySplits of them (more only when
+// max_keys_per_pass demands it).
+inline constexpr std::int64_t kMaxKeySplits = 64;
+struct KeySplit {
+  std::uint32_t splits = 1;
+  std::uint32_t keys_per_split = 0;
+};
+KeySplit choose_key_split(const DeviceInfo& info, const AttentionCall& call, const FlashShape& shape,
+                          std::int64_t requested);
+
+// Records the attention dispatches. rotate_keys false: with fused RoPE only q is rotated,
+// the keys being stored rotated already (KvCache::append).
+void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
+                        const Tensor& v, const Tensor& out, bool rotate_keys);
+
+}  // namespace vkrope::detail

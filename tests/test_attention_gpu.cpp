@@ -1,0 +1,335 @@
+// Attention on every device against the double-precision reference: the shape
+// matrix, every option alone and together, f16 storage, strided views, split-KV decode
+// against one pass, masked rows, large logits, and bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "support/attention_cases.hpp"
+#include "support/device_matrix.hpp"
+#include "vkrope/reference.hpp"
+
+namespace vkrope::test {
+namespace {
+
+// --- The shape matrix ---------------------------------------------------------------------
+
+using ShapeParam = std::tuple<DeviceCase, std::int64_t>;  // device, head_dim
+class AttentionShapeTest : public testing::TestWithParam<ShapeParam> {};
+
+// Sq x Skv x H/Hkv for one head_dim: 48 cases, causal on every other one that allows it
+// (Sq <= Skv), with the default (device-chosen) split so Sq = 1 and 7 take the split-KV path.
+TEST_P(AttentionShapeTest, MatchesReferenceAcrossShapes) {
+  const auto& [device, head_dim] = GetParam();
+  std::vector<std::string> messages;
+  ContextOptions options = validated_options(device);
+  options.on_validation_message = [&messages](std::string_view m) { messages.emplace_back(m); };
+  const Context ctx = Context::create(options);
+  const std::uint32_t seed = fresh_seed();
+  std::mt19937 rng(seed);
+  int index = 0;
+  double worst = 0.0;
+  for (std::int64_t sq : {1, 7, 64, 257})
+    for (std::int64_t skv : {1, 63, 300, 1024})
+      for (auto [heads, kv_heads] : {std::pair<std::int64_t, std::int64_t>{8, 8}, {8, 2}, {8, 1}}) {
+        AttentionCase c;
+        c.sq = sq;
+        c.skv = skv;
+        c.heads = heads;
+        c.kv_heads = kv_heads;
+        c.head_dim = head_dim;
+        c.config.causal = sq <= skv && index++ % 2 == 0;
+        const AttentionResult r = run_attention_case(ctx, c, rng);
+        // f32 storage: relative error <= 1e-5 (attention_check.hpp).
+        EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
+            << c.describe() << ": " << r.report.to_string() << " (seed " << seed << ")";
+        worst = std::max(worst, r.report.rel_err);
+      }
+  RecordProperty("worst_rel_err", std::to_string(worst));
+  for (const auto& m : messages) ADD_FAILURE() << "validation layer: " << m;
+}
+
+std::string shape_param_name(const testing::TestParamInfo<ShapeParam>& info) {
+  const testing::TestParamInfo<DeviceCase> device(std::get<0>(info.param), info.index);
+  return case_name(device) + "_D" + std::to_string(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, AttentionShapeTest,
+                         testing::Combine(testing::ValuesIn(native_device_cases()), testing::Values(64, 128, 72)),
+                         shape_param_name);
+
+// --- Options --------------------------------------------------------------------------------
+
+using AttentionOptionTest = DeviceTest;
+
+// A prefill-sized and a decode-sized case with GQA, for one config and storage.
+void expect_matches(const Context& ctx, std::mt19937& rng, std::uint32_t seed, AttentionCase c) {
+  for (auto [sq, skv] : {std::pair<std::int64_t, std::int64_t>{37, 70}, {1, 300}, {5, 5}}) {
+    c.sq = sq;
+    c.skv = skv;
+    if (!c.config.query_positions.empty()) {
+      c.config.query_positions.resize(static_cast<std::size_t>(sq));
+      c.config.key_positions.resize(static_cast<std::size_t>(skv));
+      std::uniform_int_distribution<std::int64_t> pos(0, 400);
+      for (auto& p : c.config.query_positions) p = pos(rng);
+      for (auto& p : c.config.key_positions) p = pos(rng);
+    }
+    if (!c.config.sinks.empty()) c.config.sinks.resize(static_cast<std::size_t>(c.heads), 0.5f);
+    const AttentionResult r = run_attention_case(ctx, c, rng);
+    EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
+        << c.describe() << ": " << r.report.to_string() << " (seed " << seed << ")";
+  }
+}
+
+AttentionCase gqa_case() {
+  AttentionCase c;
+  c.batch = 2;
+  c.heads = 6;
+  c.kv_heads = 2;
+  c.head_dim = 64;
+  return c;
+}
+
+RopeConfig rope_for(std::int64_t head_dim, RopeLayout layout, std::int64_t rotary_dim = 0) {
+  RopeConfig r;
+  r.head_dim = head_dim;
+  r.layout = layout;
+  if (rotary_dim) r.rotary_dim = rotary_dim;
+  return r;
+}
+
+TEST_P(AttentionOptionTest, EachOptionMatchesReference) {
+  std::mt19937 rng(seed());
+  for (bool causal : {false, true}) {
+    AttentionCase c = gqa_case();
+    c.config.causal = causal;
+    c.config.window = 16;
+    expect_matches(context(), rng, seed(), c);
+    c = gqa_case();
+    c.config.causal = causal;
+    c.config.alibi = true;
+    c.heads = 6;  // not a power of two: the interleaved slope sequence
+    expect_matches(context(), rng, seed(), c);
+    c = gqa_case();
+    c.config.causal = causal;
+    c.config.softcap = 5.0;
+    c.config.scale = 1.0;  // logits of a few units, so the cap bends them
+    expect_matches(context(), rng, seed(), c);
+    c = gqa_case();
+    c.config.causal = causal;
+    c.config.sinks = {0.5f};
+    expect_matches(context(), rng, seed(), c);
+  }
+}
+
+TEST_P(AttentionOptionTest, FusedRopeMatchesReference) {
+  std::mt19937 rng(seed());
+  for (RopeLayout layout : {RopeLayout::Neox, RopeLayout::Interleaved})
+    for (std::int64_t rotary : {0, 32}) {
+      AttentionCase c = gqa_case();
+      c.config.causal = true;
+      c.config.rope = rope_for(c.head_dim, layout, rotary);
+      expect_matches(context(), rng, seed(), c);
+    }
+  AttentionCase yarn = gqa_case();
+  yarn.config.rope = rope_for(yarn.head_dim, RopeLayout::Neox);
+  yarn.config.rope->scaling.type = RopeScalingType::Yarn;
+  yarn.config.rope->scaling.factor = 4.0;
+  yarn.config.rope->scaling.original_max_position_embeddings = 64;
+  expect_matches(context(), rng, seed(), yarn);
+}
+
+// Fused RoPE equals rope() then attention, with un-rotated inputs.
+TEST_P(AttentionOptionTest, FusedRopeEqualsRopeThenAttention) {
+  const std::int64_t sq = 9, skv = 40, h = 4, hkv = 2, d = 64;
+  const Tensor q = Tensor::from_floats(context(), DType::f32, {sq, h, d}, random_floats(sq * h * d));
+  const Tensor k = Tensor::from_floats(context(), DType::f32, {skv, hkv, d}, random_floats(skv * hkv * d));
+  const Tensor v = Tensor::from_floats(context(), DType::f32, {skv, hkv, d}, random_floats(skv * hkv * d));
+  AttentionConfig fused;
+  fused.causal = true;
+  fused.rope = rope_for(d, RopeLayout::Neox);
+  const Tensor out_fused = Tensor::empty(context(), DType::f32, {sq, h, d});
+  attention(fused, q, k, v, out_fused);
+
+  const Tensor q_rot = Tensor::empty(context(), DType::f32, {sq, h, d});
+  const Tensor k_rot = Tensor::empty(context(), DType::f32, {skv, hkv, d});
+  rope(*fused.rope, {q, q_rot, {}, {}}, {{}, skv - sq});
+  rope(*fused.rope, {k, k_rot, {}, {}}, {});
+  AttentionConfig plain;
+  plain.causal = true;
+  const Tensor out_plain = Tensor::empty(context(), DType::f32, {sq, h, d});
+  attention(plain, q_rot, k_rot, v, out_plain);
+  const std::vector<float> a = out_fused.download(), b = out_plain.download();
+  const CompareReport r = compare(a, std::vector<double>(b.begin(), b.end()));
+  EXPECT_LE(r.rel_err, 1e-5) << r.to_string();  // both f32 paths, same angles
+}
+
+TEST_P(AttentionOptionTest, AllOptionsTogetherAndExplicitPositions) {
+  std::mt19937 rng(seed());
+  AttentionCase c = gqa_case();
+  c.config.causal = true;
+  c.config.window = 24;
+  c.config.alibi = true;
+  c.config.softcap = 30.0;
+  c.config.sinks = {0.25f};
+  c.config.rope = rope_for(c.head_dim, RopeLayout::Interleaved);
+  expect_matches(context(), rng, seed(), c);
+  c.config.query_positions = {0};  // resized and drawn at random per shape
+  c.config.key_positions = {0};
+  expect_matches(context(), rng, seed(), c);
+}
+
+// f16 storage: relative error <= 2e-3 with an f16 output (one rounding to 11 bits is
+// 4.9e-4); f32 q and output over an f16 KV cache keeps the f32 bound, the reference
+// seeing the stored f16 keys and values.
+TEST_P(AttentionOptionTest, HalfStorage) {
+  std::mt19937 rng(seed());
+  for (DType q_dtype : {DType::f16, DType::f32}) {
+    AttentionCase c = gqa_case();
+    c.q_dtype = q_dtype;
+    c.kv_dtype = DType::f16;
+    c.config.causal = true;
+    expect_matches(context(), rng, seed(), c);
+    c.config.rope = rope_for(c.head_dim, RopeLayout::Neox);
+    c.config.window = 8;
+    expect_matches(context(), rng, seed(), c);
+  }
+}
+
+TEST_P(AttentionOptionTest, StridedAndThreeDimViews) {
+  std::mt19937 rng(seed());
+  AttentionCase c = gqa_case();
+  c.fused_qkv = true;
+  c.config.causal = true;
+  for (std::int64_t s : {1, 33}) {
+    c.sq = c.skv = s;
+    const AttentionResult r = run_attention_case(context(), c, rng);
+    EXPECT_LE(r.report.rel_err, attention_case_tolerance(c)) << c.describe() << ": " << r.report.to_string();
+  }
+  AttentionCase t = gqa_case();
+  t.three_dim = true;
+  t.batch = 1;
+  expect_matches(context(), rng, seed(), t);
+}
+
+// Split-KV decode and the one-pass kernel agree, whatever the split count, with and
+// without sinks (added once, in the combine pass).
+TEST_P(AttentionOptionTest, SplitKeysEqualOnePass) {
+  std::mt19937 rng(seed());
+  for (bool sinks : {false, true})
+    for (std::int64_t splits : {2, 7, 64}) {
+      AttentionCase c = gqa_case();
+      c.sq = 3;
+      c.skv = 500;
+      c.config.causal = true;
+      if (sinks) c.config.sinks.assign(6, -0.5f);
+      c.config.key_splits = 1;
+      std::mt19937 same = rng;
+      const AttentionResult one = run_attention_case(context(), c, same);
+      EXPECT_LE(one.report.rel_err, attention_case_tolerance(c)) << c.describe() << ": " << one.report.to_string();
+      c.config.key_splits = splits;
+      const AttentionResult split = run_attention_case(context(), c, rng);
+      const CompareReport r = compare(split.out, std::vector<double>(one.out.begin(), one.out.end()));
+      EXPECT_LE(r.rel_err, 1e-6) << c.describe() << ": " << r.to_string();  // f32, reordered sums only
+      EXPECT_LE(split.report.rel_err, attention_case_tolerance(c)) << c.describe();
+    }
+}
+
+// A query that sees no key outputs zeros (no sinks), never NaN; with a sink it is still 0
+// (the sink attends to nothing).
+TEST_P(AttentionOptionTest, FullyMaskedRowsGiveZeros) {
+  std::mt19937 rng(seed());
+  for (std::int64_t splits : {1, 4}) {
+    AttentionCase c = gqa_case();
+    c.sq = 3;
+    c.skv = 40;
+    c.config.causal = true;
+    c.config.key_splits = splits;
+    c.config.query_positions = {-5, 10, -1};  // the first and last see nothing
+    c.config.key_positions.resize(40);
+    for (std::int64_t j = 0; j < 40; ++j) c.config.key_positions[static_cast<std::size_t>(j)] = j;
+    const AttentionResult r = run_attention_case(context(), c, rng);
+    EXPECT_LE(r.report.rel_err, attention_case_tolerance(c)) << r.report.to_string();
+    const std::size_t row = static_cast<std::size_t>(c.heads * c.head_dim);
+    for (std::size_t b = 0; b < 2; ++b)
+      for (std::size_t i : {std::size_t{0}, std::size_t{2}})
+        for (std::size_t e = 0; e < row; ++e) ASSERT_EQ(r.out[(b * 3 + i) * row + e], 0.0f) << "b " << b << " i " << i;
+  }
+}
+
+// |s| ~ 1e4: the online softmax subtracts the running max before exp, so nothing
+// overflows; the output is a near-one-hot pick of v, compared in relative error.
+TEST_P(AttentionOptionTest, LargeLogitsStayFinite) {
+  std::mt19937 rng(seed());
+  AttentionCase c = gqa_case();
+  c.input_scale = 30.0f;  // q . k over 64 dims reaches ~1e4
+  c.config.scale = 1.0;
+  for (std::int64_t splits : {1, 5}) {
+    c.config.key_splits = splits;
+    c.sq = 4;
+    c.skv = 200;
+    const AttentionResult r = run_attention_case(context(), c, rng);
+    for (float x : r.out) ASSERT_TRUE(std::isfinite(x));
+    EXPECT_GT(r.report.max_abs_ref, 0.0);
+    EXPECT_LE(r.report.rel_err, attention_case_tolerance(c)) << c.describe() << ": " << r.report.to_string();
+  }
+}
+
+// --- Bad input ---------------------------------------------------------------------------------
+
+TEST_P(AttentionOptionTest, BadInputIsRejectedWithoutWriting) {
+  const Context& ctx = context();
+  const auto t = [&](Shape s, DType d = DType::f32) { return Tensor::from_floats(ctx, d, s, random_floats([&] {
+                                                                                  std::int64_t n = 1;
+                                                                                  for (auto x : s) n *= x;
+                                                                                  return static_cast<std::size_t>(n);
+                                                                                }())); };
+  const Tensor q = t({1, 4, 6, 64}), k = t({1, 8, 2, 64}), v = t({1, 8, 2, 64});
+  const Tensor out = Tensor::empty(ctx, DType::f32, {1, 4, 6, 64});
+  out.fill_bytes(0x7F);
+  const std::vector<float> before = out.download();
+  const auto expect_error = [&](const AttentionConfig& config, const Tensor& qq, const Tensor& kk, const Tensor& vv,
+                                const Tensor& oo, const std::string& words) {
+    try {
+      attention(config, qq, kk, vv, oo);
+      ADD_FAILURE() << "no error; expected one mentioning '" << words << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  AttentionConfig plain;
+  expect_error(plain, t({1, 4, 5, 64}), k, v, Tensor::empty(ctx, DType::f32, {1, 4, 5, 64}), "not a multiple");
+  expect_error(plain, q, t({1, 8, 2, 32}), t({1, 8, 2, 32}), out, "head_dim");
+  expect_error(plain, q, k, t({1, 9, 2, 64}), out, "differ");
+  expect_error(plain, t({1, 4, 6, 12}), t({1, 8, 2, 12}), t({1, 8, 2, 12}), Tensor::empty(ctx, DType::f32, {1, 4, 6, 12}),
+               "multiple of 8");
+  AttentionConfig causal;
+  causal.causal = true;
+  const Tensor long_q = t({1, 9, 6, 64});
+  expect_error(causal, long_q, k, v, Tensor::empty(ctx, DType::f32, {1, 9, 6, 64}), "explicit positions");
+  for (std::int64_t w : {0, -3}) {
+    AttentionConfig window;
+    window.window = w;
+    expect_error(window, q, k, v, out, "window");
+  }
+  AttentionConfig scale;
+  scale.scale = std::nan("");
+  expect_error(scale, q, k, v, out, "scale");
+  AttentionConfig softcap;
+  softcap.softcap = INFINITY;
+  expect_error(softcap, q, k, v, out, "softcap");
+  AttentionConfig sinks;
+  sinks.sinks = {0.f, 0.f};
+  expect_error(sinks, q, k, v, out, "sinks");
+  AttentionConfig rope;
+  rope.rope = rope_for(32, RopeLayout::Neox);
+  expect_error(rope, q, k, v, out, "rope.head_dim");
+  expect_error(plain, q, k, v, Tensor::empty(ctx, DType::f16, {1, 4, 6, 64}), "out is");
+  EXPECT_EQ(out.download(), before) << "a rejected call wrote its output";
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, AttentionOptionTest, testing::ValuesIn(device_cases()), case_name);
+
+}  // namespace
+}  // namespace vkrope::test
