@@ -21,9 +21,11 @@
 #if defined(KV_F32)
 #define KV_BUFFER TENSOR_BUFFER_F32
 #define KV_LOAD2 LOAD2_F32
+#define KV_STORE2 STORE2_F32
 #elif defined(KV_F16)
 #define KV_BUFFER TENSOR_BUFFER_F16P
 #define KV_LOAD2 LOAD2_F16P
+#define KV_STORE2 STORE2_F16P
 #else
 #error "define KV_F32 or KV_F16"
 #endif

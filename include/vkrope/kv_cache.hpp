@@ -1,0 +1,72 @@
+// KvCache: the keys and values of past tokens, per layer, on the device, for incremental
+// decoding. append() writes new tokens' keys (rotated with the cache's RoPE config) and
+// values in one dispatch; attend() runs attention of new queries over the filled prefix,
+// rotating only the queries (the stored keys are rotated already).
+//
+// Positions: token n of a layer (counting appends) sits at position n; the queries of an
+// attend() call are the last Sq tokens appended (bottom-right alignment), so a decode step
+// is append(k, v of one token) then attend(q of that token).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "vkrope/attention.hpp"
+#include "vkrope/batch.hpp"
+#include "vkrope/rope.hpp"
+#include "vkrope/tensor.hpp"
+
+namespace vkrope {
+
+struct KvCacheShape {
+  std::int64_t layers = 1;
+  std::int64_t batch = 1;
+  std::int64_t capacity = 0;  // tokens per sequence
+  std::int64_t kv_heads = 1;
+  std::int64_t head_dim = 64;  // a multiple of 8, up to 256
+  DType dtype = DType::f16;
+};
+
+class KvCache {
+ public:
+  // Allocates 2 * layers buffers of batch * capacity * kv_heads * head_dim elements.
+  // Throws InvalidArgument for sizes <= 0, a head_dim attention does not take, a rope
+  // config for another head_dim, or a capacity past fused RoPE's positions (2^24);
+  // OutOfMemory / InvalidArgument (maxStorageBufferRange) from the allocation.
+  KvCache(const Context& context, const KvCacheShape& shape, std::optional<RopeConfig> rope = std::nullopt);
+
+  const KvCacheShape& shape() const noexcept { return shape_; }
+  const std::optional<RopeConfig>& rope() const noexcept { return rope_; }
+  std::int64_t length(std::int64_t layer) const;  // tokens filled
+  void clear();                                  // every layer back to length 0
+
+  // k_new, v_new: [B, T, Hkv, D] or [T, Hkv, D] (B = 1), f32 or f16, strided views allowed.
+  // Throws InvalidArgument naming the problem when shapes disagree with the cache or the
+  // layer would exceed its capacity (nothing is written then).
+  void append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new);
+  void append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new);
+
+  // Attention of q [B, Sq, H, D] (or [Sq, H, D]) over the layer's filled prefix into out.
+  // config.rope and explicit positions must be left unset (the cache defines both).
+  void attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
+              const Tensor& out) const;
+  void attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out) const;
+
+  // The layer's filled keys / values: strided views [B, length, Hkv, D] of the cache
+  // (keys as stored, i.e. rotated). Throws when the layer is empty.
+  Tensor keys(std::int64_t layer) const;
+  Tensor values(std::int64_t layer) const;
+
+ private:
+  void check_layer(std::int64_t layer, const char* what) const;
+  Tensor prefix(const Tensor& full, std::int64_t length) const;
+
+  Context context_;
+  KvCacheShape shape_;
+  std::optional<RopeConfig> rope_;
+  std::vector<Tensor> keys_, values_;
+  std::vector<std::int64_t> lengths_;
+};
+
+}  // namespace vkrope

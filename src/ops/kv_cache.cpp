@@ -1,0 +1,162 @@
+// KvCache: per-layer K/V buffers, the append kernel (kv_append.comp) and attention over
+// the filled prefix.
+#include "vkrope/kv_cache.hpp"
+
+#include <string>
+
+#include "ops/angle_buffer.hpp"
+#include "ops/attention_check.hpp"
+#include "ops/attention_plan.hpp"
+#include "ops/dispatch_size.hpp"
+#include "runtime/batch_state.hpp"
+#include "runtime/memory.hpp"
+
+namespace vkrope {
+
+namespace {
+
+// Mirrors AppendPush in shaders/kv_append.comp.
+struct AppendPush {
+  std::uint32_t batch, tokens, kv_heads, start, capacity;
+  std::uint32_t k[4], v[4];  // offset, batch, seq, head strides of the new keys and values
+};
+static_assert(sizeof(AppendPush) == 52);
+
+[[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::InvalidArgument, "KvCache: " + message); }
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+const char* append_shader(DType in, DType cache) {
+  if (in == DType::f32) return cache == DType::f32 ? "kv_append_in_f32_cache_f32" : "kv_append_in_f32_cache_f16";
+  return cache == DType::f32 ? "kv_append_in_f16_cache_f32" : "kv_append_in_f16_cache_f16";
+}
+
+}  // namespace
+
+KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optional<RopeConfig> rope)
+    : context_(context), shape_(shape), rope_(std::move(rope)) {
+  if (shape.layers <= 0 || shape.batch <= 0 || shape.capacity <= 0 || shape.kv_heads <= 0)
+    fail("layers = " + str(shape.layers) + ", batch = " + str(shape.batch) + ", capacity = " + str(shape.capacity) +
+         ", kv_heads = " + str(shape.kv_heads) + ": expected sizes >= 1");
+  if (shape.head_dim <= 0 || shape.head_dim % 8 != 0 || shape.head_dim > 256)
+    fail("head_dim " + str(shape.head_dim) + " is not supported; expected a multiple of 8 up to 256");
+  if (rope_) {
+    rope_->validate();
+    if (rope_->head_dim != shape.head_dim)
+      fail("rope.head_dim = " + str(rope_->head_dim) + "; expected the cache's head_dim " + str(shape.head_dim));
+    if (shape.capacity - 1 > kMaxRopePosition)
+      fail("capacity " + str(shape.capacity) + " exceeds RoPE's positions (2^24 + 1)");
+  }
+  const Shape full = {shape.batch, shape.capacity, shape.kv_heads, shape.head_dim};
+  for (std::int64_t l = 0; l < shape.layers; ++l) {
+    keys_.push_back(Tensor::empty(context, shape.dtype, full));
+    values_.push_back(Tensor::empty(context, shape.dtype, full));
+  }
+  lengths_.assign(static_cast<std::size_t>(shape.layers), 0);
+}
+
+void KvCache::check_layer(std::int64_t layer, const char* what) const {
+  if (layer < 0 || layer >= shape_.layers)
+    fail(std::string(what) + ": layer " + str(layer) + " is outside [0, " + str(shape_.layers) + ")");
+}
+
+std::int64_t KvCache::length(std::int64_t layer) const {
+  check_layer(layer, "length");
+  return lengths_[static_cast<std::size_t>(layer)];
+}
+
+void KvCache::clear() { lengths_.assign(lengths_.size(), 0); }
+
+Tensor KvCache::prefix(const Tensor& full, std::int64_t length) const {
+  return full.view({shape_.batch, length, shape_.kv_heads, shape_.head_dim}, full.strides(), 0);
+}
+
+Tensor KvCache::keys(std::int64_t layer) const {
+  if (length(layer) == 0) fail("keys: layer " + str(layer) + " is empty");
+  return prefix(keys_[static_cast<std::size_t>(layer)], length(layer));
+}
+
+Tensor KvCache::values(std::int64_t layer) const {
+  if (length(layer) == 0) fail("values: layer " + str(layer) + " is empty");
+  return prefix(values_[static_cast<std::size_t>(layer)], length(layer));
+}
+
+void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
+  check_layer(layer, "append");
+  const detail::Layout4 k = detail::layout4(k_new, "KvCache::append", "k");
+  const detail::Layout4 v = detail::layout4(v_new, "KvCache::append", "v");
+  if (k_new.shape() != v_new.shape() || k_new.dtype() != v_new.dtype())
+    fail("append: k is " + std::string(to_string(k_new.dtype())) + shape_to_string(k_new.shape()) + " and v " +
+         std::string(to_string(v_new.dtype())) + shape_to_string(v_new.shape()) + "; expected one dtype and shape");
+  if (k.batch != shape_.batch || k.heads != shape_.kv_heads || k.dim != shape_.head_dim)
+    fail("append: k and v are " + shape_to_string(k_new.shape()) + "; expected [" + str(shape_.batch) + ", T, " +
+         str(shape_.kv_heads) + ", " + str(shape_.head_dim) + "]");
+  if (k_new.dtype() == DType::f16 && !(detail::is_word_aligned(k) && detail::is_word_aligned(v)))
+    fail("append: f16 k or v has an odd offset or stride; expected even ones (f16 is read as pairs of halves)");
+  if (k_new.storage()->context != keys_.front().storage()->context)
+    fail("append: k and v belong to another Context than the cache");
+  std::int64_t& filled = lengths_[static_cast<std::size_t>(layer)];
+  if (k.seq > shape_.capacity - filled)
+    fail("append of " + str(k.seq) + " tokens to layer " + str(layer) + " holding " + str(filled) +
+         " would exceed its capacity of " + str(shape_.capacity));
+
+  detail::BatchState& state = batch.state();
+  const DeviceInfo& info = state.ctx.effective;
+  AppendPush push{};
+  push.batch = detail::to_u32(k.batch, "KvCache::append", "batch");
+  push.tokens = detail::to_u32(k.seq, "KvCache::append", "tokens");
+  push.kv_heads = detail::to_u32(k.heads, "KvCache::append", "kv heads");
+  push.start = detail::to_u32(filled, "KvCache::append", "start");
+  push.capacity = detail::to_u32(shape_.capacity, "KvCache::append", "capacity");
+  detail::fill_strides(push.k, k, "KvCache::append");
+  detail::fill_strides(push.v, v, "KvCache::append");
+  // The cache is addressed with 32-bit element indices.
+  (void)detail::to_u32(shape_.batch * shape_.capacity * shape_.kv_heads * shape_.head_dim, "KvCache", "elements");
+
+  // Frequencies at the newest position, as transformers recomputes them per forward pass
+  // (only dynamic and longrope depend on it); stored keys keep the rotation they got.
+  std::shared_ptr<detail::BufferStorage> angles;
+  const std::int64_t half = rope_ ? rope_->effective_rotary_dim() / 2 : 1;
+  if (rope_) angles = detail::angle_table_buffer(state, rope_frequencies(*rope_, filled + k.seq - 1));
+  else angles = keys_.front().storage();  // bound, never read
+  const std::uint32_t wg = detail::default_workgroup_size(info);
+  const std::vector<std::uint32_t> constants = {wg, static_cast<std::uint32_t>(shape_.head_dim), 0, 0, 0, 0, 0, 0,
+                                                rope_.has_value(),
+                                                rope_ && rope_->layout == RopeLayout::Interleaved,
+                                                static_cast<std::uint32_t>(half)};
+  const detail::ComputePipeline& pipeline =
+      state.ctx.pipelines->get({append_shader(k_new.dtype(), shape_.dtype), 5, sizeof(push), constants});
+  const Tensor k_rows = keys_[static_cast<std::size_t>(layer)], v_rows = values_[static_cast<std::size_t>(layer)];
+  const detail::Binding bindings[] = {detail::reads(k_new), detail::reads(v_new), detail::writes(k_rows),
+                                      detail::writes(v_rows), {angles, 0, angles->size, false}};
+  const std::uint64_t items = std::uint64_t{push.batch} * push.tokens * push.kv_heads * static_cast<std::uint64_t>(shape_.head_dim / 2);
+  state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1},
+                 "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape()));
+  filled += k.seq;
+}
+
+void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
+  Batch batch(context_);
+  append(batch, layer, k_new, v_new);
+  batch.submit();
+}
+
+void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
+                     const Tensor& out) const {
+  if (config.rope) fail("attend: config.rope must be unset; the cache applies its own RoPE config");
+  if (!config.query_positions.empty() || !config.key_positions.empty())
+    fail("attend: explicit positions must be unset; the cache defines them");
+  const std::int64_t filled = length(layer);
+  if (filled == 0) fail("attend: layer " + str(layer) + " is empty; append keys and values first");
+  AttentionConfig c = config;
+  c.rope = rope_;
+  detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/false);
+}
+
+void KvCache::attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out) const {
+  Batch batch(context_);
+  attend(batch, layer, config, q, out);
+  batch.submit();
+}
+
+}  // namespace vkrope

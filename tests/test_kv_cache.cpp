@@ -1,0 +1,154 @@
+// KvCache on every device: append (with RoPE on the keys) against the reference rotation,
+// 100 decode steps against one prefill over the same tokens, and its errors.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "support/device_matrix.hpp"
+#include "vkrope/check.hpp"
+#include "vkrope/kv_cache.hpp"
+#include "vkrope/reference.hpp"
+
+namespace vkrope::test {
+namespace {
+
+using KvCacheTest = DeviceTest;
+
+RopeConfig neox(std::int64_t head_dim) {
+  RopeConfig r;
+  r.head_dim = head_dim;
+  return r;
+}
+
+std::vector<double> doubles(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+// The stored keys are the new keys rotated at their positions; values are copied as they are.
+TEST_P(KvCacheTest, AppendRotatesKeysAndCopiesValues) {
+  const std::int64_t hkv = 2, d = 64;
+  for (RopeLayout layout : {RopeLayout::Neox, RopeLayout::Interleaved})
+    for (DType dtype : {DType::f32, DType::f16}) {
+      RopeConfig rope = neox(d);
+      rope.layout = layout;
+      rope.rotary_dim = 48;  // partial: the last 16 dims are copied
+      KvCache cache(context(), {2, 2, 20, hkv, d, dtype}, rope);
+      std::vector<float> all_k, all_v;
+      for (std::int64_t t : {5, 1, 7}) {  // three appends at growing offsets
+        const auto n = static_cast<std::size_t>(2 * t * hkv * d);
+        const std::vector<float> kx = random_floats(n), vx = random_floats(n);
+        cache.append(0, Tensor::from_floats(context(), DType::f32, {2, t, hkv, d}, kx),
+                     Tensor::from_floats(context(), DType::f32, {2, t, hkv, d}, vx));
+        all_k.insert(all_k.end(), kx.begin(), kx.end());
+        all_v.insert(all_v.end(), vx.begin(), vx.end());
+      }
+      ASSERT_EQ(cache.length(0), 13);
+      // The appends came batch-major per call; regroup into [B, 13, Hkv, D] for the reference.
+      const std::size_t row = static_cast<std::size_t>(hkv * d);
+      std::vector<double> k_ref, v_ref;
+      std::vector<std::int64_t> positions;
+      for (std::size_t b = 0; b < 2; ++b) {
+        std::size_t start = 0, position = 0;
+        for (std::size_t t : {5u, 1u, 7u}) {
+          for (std::size_t i = 0; i < t; ++i) {
+            const std::size_t at = (start + b * t + i) * row;
+            k_ref.insert(k_ref.end(), all_k.begin() + static_cast<std::ptrdiff_t>(at),
+                         all_k.begin() + static_cast<std::ptrdiff_t>(at + row));
+            v_ref.insert(v_ref.end(), all_v.begin() + static_cast<std::ptrdiff_t>(at),
+                         all_v.begin() + static_cast<std::ptrdiff_t>(at + row));
+            positions.push_back(static_cast<std::int64_t>(position++));
+          }
+          start += 2 * t;
+        }
+      }
+      const std::vector<double> rotated =
+          reference::rope(k_ref, 2, 13, hkv, rope, rope_frequencies(rope, 12), positions);
+      // f32: RoPE's 2e-6 of max |x| (rope_check.hpp); f16: one rounding, 1e-3.
+      const double tolerance = dtype == DType::f32 ? 2e-6 : 1e-3;
+      const CompareReport keys = compare(cache.keys(0).download(), rotated);
+      EXPECT_LE(keys.max_abs_err, tolerance) << to_string(layout) << " " << to_string(dtype) << ": " << keys.to_string();
+      const CompareReport values = compare(cache.values(0).download(), v_ref);
+      EXPECT_LE(values.max_abs_err, dtype == DType::f32 ? 0.0 : 1e-3) << values.to_string();
+      EXPECT_EQ(cache.length(1), 0);  // other layers untouched
+    }
+}
+
+// One token at a time: append its key and value, attend with its query; each step's output
+// equals the same row of one causal prefill over all the tokens with fused RoPE.
+TEST_P(KvCacheTest, HundredDecodeStepsEqualOnePrefill) {
+  const std::int64_t steps = 100, h = 8, hkv = 2, d = 64;
+  for (DType dtype : {DType::f32, DType::f16}) {
+    const auto n_q = static_cast<std::size_t>(steps * h * d), n_kv = static_cast<std::size_t>(steps * hkv * d);
+    const Tensor q = Tensor::from_floats(context(), DType::f32, {1, steps, h, d}, random_floats(n_q));
+    const Tensor k = Tensor::from_floats(context(), DType::f32, {1, steps, hkv, d}, random_floats(n_kv));
+    const Tensor v = Tensor::from_floats(context(), DType::f32, {1, steps, hkv, d}, random_floats(n_kv));
+    AttentionConfig prefill;
+    prefill.causal = true;
+    prefill.rope = neox(d);
+    const Tensor expected = Tensor::empty(context(), DType::f32, {1, steps, h, d});
+    // The prefill sees the KV cache's storage rounding too: f16 keys and values are
+    // rounded before attention, so give the prefill the same rounded values.
+    const Tensor k_in = dtype == DType::f32 ? k : Tensor::from_floats(context(), dtype, k.shape(), k.download());
+    const Tensor v_in = dtype == DType::f32 ? v : Tensor::from_floats(context(), dtype, v.shape(), v.download());
+    attention(prefill, q, k_in, v_in, expected);
+
+    KvCache cache(context(), {1, 1, steps, hkv, d, dtype}, neox(d));
+    const Tensor out = Tensor::empty(context(), DType::f32, {1, steps, h, d});
+    AttentionConfig step;
+    step.causal = true;
+    for (std::int64_t t = 0; t < steps; ++t) {
+      Batch batch(context());
+      const auto row = [&](const Tensor& x, std::int64_t heads) {
+        return x.view({1, 1, heads, d}, x.strides(), t * heads * d);
+      };
+      cache.append(batch, 0, row(k, hkv), row(v, hkv));
+      cache.attend(batch, 0, step, row(q, h), row(out, h));
+      batch.submit();
+    }
+    const std::vector<float> want = expected.download();
+    const CompareReport r = compare(out.download(), doubles(want));
+    // f32 cache: both paths in float32 from the same inputs, reordered sums: 1e-5.
+    // f16 cache: the decode path rounds the *rotated* keys to f16, the prefill the
+    // un-rotated ones, so they differ by f16 rounding of k (4.9e-4 relative): 2e-3.
+    EXPECT_LE(r.rel_err, dtype == DType::f32 ? 1e-5 : 2e-3) << to_string(dtype) << ": " << r.to_string();
+    RecordProperty(std::string("decode_vs_prefill_") + std::string(to_string(dtype)), std::to_string(r.rel_err));
+  }
+}
+
+TEST_P(KvCacheTest, ErrorsSayWhatWasWrong) {
+  const std::int64_t hkv = 2, d = 64;
+  KvCache cache(context(), {2, 1, 4, hkv, d, DType::f32});
+  const auto kv = [&](std::int64_t t, std::int64_t heads = 2, std::int64_t dim = 64) {
+    return Tensor::from_floats(context(), DType::f32, {1, t, heads, dim},
+                               random_floats(static_cast<std::size_t>(t * heads * dim)));
+  };
+  const auto expect_error = [](const std::function<void()>& call, const std::string& words) {
+    try {
+      call();
+      ADD_FAILURE() << "no error; expected one mentioning '" << words << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  cache.append(0, kv(3), kv(3));
+  expect_error([&] { cache.append(0, kv(2), kv(2)); }, "exceed its capacity of 4");
+  EXPECT_EQ(cache.length(0), 3) << "a refused append must not count";
+  expect_error([&] { cache.append(2, kv(1), kv(1)); }, "layer 2");
+  expect_error([&] { cache.append(1, kv(1, 3), kv(1, 3)); }, "expected [1, T, 2, 64]");
+  expect_error([&] { cache.append(1, kv(1), kv(2)); }, "one dtype and shape");
+  const Tensor q = kv(1, 4), out = Tensor::empty(context(), DType::f32, {1, 1, 4, 64});
+  expect_error([&] { cache.attend(1, {}, q, out); }, "empty");
+  AttentionConfig with_rope;
+  with_rope.rope = neox(d);
+  expect_error([&] { cache.attend(0, with_rope, q, out); }, "rope");
+  expect_error([&] { KvCache bad(context(), {1, 1, 0, hkv, d, DType::f32}); }, "capacity = 0");
+  expect_error([&] { KvCache bad(context(), {1, 1, 8, hkv, 60, DType::f32}); }, "head_dim 60");
+  cache.clear();
+  EXPECT_EQ(cache.length(0), 0);
+  cache.append(0, kv(4), kv(4));  // full capacity after a clear
+  cache.attend(0, {}, q, out);
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, KvCacheTest, testing::ValuesIn(device_cases()), case_name);
+
+}  // namespace
+}  // namespace vkrope::test
