@@ -56,4 +56,15 @@ void attention(Batch& batch, const AttentionConfig& config, const Tensor& q, con
                const Tensor& out);
 void attention(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out);
 
+// The naive GPU path, to cross-check the flash kernels: materializes all B * H * Sq * Skv
+// scores in a scratch buffer, then one softmax-weighted sum per output element; fused
+// RoPE runs as rope() into temporaries first (each position list with its own frequency
+// table, which differs from attention() only for dynamic or longrope scaling with
+// explicit positions). Small sizes only: at most kMaxNaiveScores scores and
+// kMaxNaiveKeys keys, else InvalidArgument. Submits and waits.
+inline constexpr std::int64_t kMaxNaiveScores = std::int64_t{1} << 22;
+inline constexpr std::int64_t kMaxNaiveKeys = 4096;
+void attention_naive(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
+                     const Tensor& out);
+
 }  // namespace vkrope

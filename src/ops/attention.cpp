@@ -15,17 +15,6 @@ namespace vkrope {
 
 namespace {
 
-// Mirrors AttentionPush in shaders/common/attention_params.glsl.
-struct AttentionPush {
-  std::uint32_t batch, sq, skv, heads, kv_heads;
-  float scale;
-  std::uint32_t window;
-  float softcap;
-  std::uint32_t splits, split_keys;
-  std::uint32_t q[4], k[4], v[4], o[4];  // offset, batch, seq, head strides
-};
-static_assert(sizeof(AttentionPush) == 104 && offsetof(AttentionPush, q) == 40 && offsetof(AttentionPush, o) == 88);
-
 // Specialization constant ids of flash_attention.comp.
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
@@ -35,23 +24,6 @@ enum FlashConstant : std::size_t {
 const char* flash_shader(DType q, DType kv) {
   if (q == DType::f32) return kv == DType::f32 ? "flash_qf32_kvf32" : "flash_qf32_kvf16";
   return kv == DType::f32 ? "flash_qf16_kvf32" : "flash_qf16_kvf16";
-}
-
-// A small read-only buffer holding `values`, for one call.
-template <typename T>
-detail::Binding side_buffer(detail::BatchState& state, const std::vector<T>& values) {
-  auto storage = detail::allocate_storage(state.context.state(), values.size() * sizeof(T));
-  detail::write_storage(*storage, 0, std::as_bytes(std::span(values)));
-  return {storage, 0, storage->size, false};
-}
-
-// Bound where a variant reads nothing: every binding needs a valid buffer.
-detail::Binding placeholder(detail::BatchState& state) {
-  auto storage = state.ctx.buffer_cache.get("attention-placeholder", [&] {
-    const float zeros[4] = {};
-    return detail::allocate_cached_storage(state.context.state(), std::as_bytes(std::span(zeros)));
-  });
-  return {storage, 0, storage->size, false};
 }
 
 }  // namespace
@@ -73,21 +45,9 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   const KeySplit split = choose_key_split(info, call, shape, config.key_splits);
   const bool split_pass = split.splits > 1;
 
-  AttentionPush push{};
-  push.batch = to_u32(call.q.batch, "attention", "batch");
-  push.sq = to_u32(call.q.seq, "attention", "Sq");
-  push.skv = to_u32(call.k.seq, "attention", "Skv");
-  push.heads = to_u32(call.q.heads, "attention", "heads");
-  push.kv_heads = to_u32(call.k.heads, "attention", "kv heads");
-  push.scale = static_cast<float>(call.scale);
-  push.window = config.window ? to_u32(std::min<std::int64_t>(*config.window, 1 << 30), "attention", "window") : 0u;
-  push.softcap = static_cast<float>(config.softcap);
+  AttentionPush push = attention_push(call, config);
   push.splits = split.splits;
   push.split_keys = split_pass ? split.keys_per_split : push.skv;
-  fill_strides(push.q, call.q, "attention");
-  fill_strides(push.k, call.k, "attention");
-  fill_strides(push.v, call.v, "attention");
-  fill_strides(push.o, call.out, "attention");
 
   std::vector<std::uint32_t> constants(kFlashConstantCount, 0u);
   constants[kWorkgroup] = wg;
@@ -106,7 +66,7 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   constants[kSplit] = split_pass;
   constants[kExplicitPositions] = call.explicit_positions;
 
-  const Binding none = placeholder(state);
+  const Binding none = placeholder_buffer(state);
   Binding positions = none, angles = none, sinks = none, slopes = none, partials = none;
   if (call.explicit_positions) {
     std::vector<std::int32_t> p;
@@ -119,11 +79,7 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
     angles = {table, 0, table->size, false};
   }
   if (!config.sinks.empty()) sinks = side_buffer(state, config.sinks);
-  if (config.alibi) {
-    std::vector<float> s;
-    for (double x : alibi_slopes(call.q.heads)) s.push_back(static_cast<float>(x));
-    slopes = side_buffer(state, s);
-  }
+  if (config.alibi) slopes = alibi_buffer(state, call.q.heads);
   if (split_pass) {
     // attention.hpp's scratch formula: splits * B * Sq * H * (D + 2) floats.
     const std::uint64_t floats = std::uint64_t{split.splits} * static_cast<std::uint64_t>(call.q.batch * call.q.seq *

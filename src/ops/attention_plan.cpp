@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "runtime/context_state.hpp"
 #include "runtime/memory.hpp"
 #include "vkrope/error.hpp"
 
@@ -120,6 +121,39 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
     c.rope = rope_frequencies(*config.rope, max_position);
   }
   return c;
+}
+
+AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& config) {
+  AttentionPush push{};
+  push.batch = to_u32(call.q.batch, "attention", "batch");
+  push.sq = to_u32(call.q.seq, "attention", "Sq");
+  push.skv = to_u32(call.k.seq, "attention", "Skv");
+  push.heads = to_u32(call.q.heads, "attention", "heads");
+  push.kv_heads = to_u32(call.k.heads, "attention", "kv heads");
+  push.scale = static_cast<float>(call.scale);
+  push.window = config.window ? to_u32(std::min<std::int64_t>(*config.window, 1 << 30), "attention", "window") : 0u;
+  push.softcap = static_cast<float>(config.softcap);
+  push.splits = 1;
+  push.split_keys = push.skv;
+  fill_strides(push.q, call.q, "attention");
+  fill_strides(push.k, call.k, "attention");
+  fill_strides(push.v, call.v, "attention");
+  fill_strides(push.o, call.out, "attention");
+  return push;
+}
+
+Binding alibi_buffer(BatchState& state, std::int64_t heads) {
+  std::vector<float> slopes;
+  for (double x : alibi_slopes(heads)) slopes.push_back(static_cast<float>(x));
+  return side_buffer(state, slopes);
+}
+
+Binding placeholder_buffer(BatchState& state) {
+  auto storage = state.ctx.buffer_cache.get("attention-placeholder", [&] {
+    const float zeros[4] = {};
+    return allocate_cached_storage(state.context.state(), std::as_bytes(std::span(zeros)));
+  });
+  return {storage, 0, storage->size, false};
 }
 
 FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_keys, std::int64_t rope_half) {

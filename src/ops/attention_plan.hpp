@@ -3,11 +3,14 @@
 // (attention.cpp), checked mode (attention_check.cpp) and the KvCache.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "ops/tensor_layout.hpp"
+#include "runtime/batch_state.hpp"
+#include "runtime/memory.hpp"
 #include "vkrope/attention.hpp"
 #include "vkrope/device_info.hpp"
 
@@ -50,6 +53,31 @@ struct KeySplit {
 };
 KeySplit choose_key_split(const DeviceInfo& info, const AttentionCall& call, const FlashShape& shape,
                           std::int64_t requested);
+
+// Mirrors AttentionPush in shaders/common/attention_params.glsl.
+struct AttentionPush {
+  std::uint32_t batch, sq, skv, heads, kv_heads;
+  float scale;
+  std::uint32_t window;
+  float softcap;
+  std::uint32_t splits, split_keys;
+  std::uint32_t q[4], k[4], v[4], o[4];  // offset, batch, seq, head strides
+};
+static_assert(sizeof(AttentionPush) == 104 && offsetof(AttentionPush, q) == 40 && offsetof(AttentionPush, o) == 88);
+
+// The push constants of a call, one pass over all keys (splits 1).
+AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& config);
+
+// Side buffers of one call: a small read-only buffer holding `values`; the ALiBi slopes as
+// float32; a placeholder bound where a variant reads nothing (every binding needs a buffer).
+template <typename T>
+Binding side_buffer(BatchState& state, const std::vector<T>& values) {
+  auto storage = allocate_storage(state.context.state(), values.size() * sizeof(T));
+  write_storage(*storage, 0, std::as_bytes(std::span(values)));
+  return {storage, 0, storage->size, false};
+}
+Binding alibi_buffer(BatchState& state, std::int64_t heads);
+Binding placeholder_buffer(BatchState& state);
 
 // Records the attention dispatches. rotate_keys false: with fused RoPE only q is rotated,
 // the keys being stored rotated already (KvCache::append).
