@@ -57,6 +57,10 @@ cmake --build build -j "$(nproc)"
 # --- Run ---------------------------------------------------------------------------------
 case "$command" in
   demo) exec ./build/vkrope demo "$@" ;;
-  test) exec ctest --test-dir build -j "$(nproc)" --output-on-failure "$@" ;;
+  test)
+    # Tests labelled `long` (minutes on CPU drivers) run only with VKROPE_LONG_TESTS=1.
+    labels=(-LE long)
+    [ "${VKROPE_LONG_TESTS:-0}" = 1 ] && labels=()
+    exec ctest --test-dir build -j "$(nproc)" --output-on-failure "${labels[@]}" "$@" ;;
   build) ;;
 esac

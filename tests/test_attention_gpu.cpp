@@ -310,6 +310,49 @@ TEST_P(AttentionOptionTest, NaivePathCrossChecksFlash) {
   EXPECT_THROW(attention_naive({}, big_q, big_kv, big_kv, big_out), Error);
 }
 
+// --- Memory -------------------------------------------------------------------------------
+
+// attention.hpp's scratch formula: none for one pass, splits * B * Sq * H * (D + 2) floats
+// for split-KV; never Sq x Skv. Measured with the Context's peak device memory.
+// (The Skv = 16384 prefill runs in test_attention_long.cpp.)
+TEST_P(AttentionOptionTest, ScratchFollowsTheHeaderFormula) {
+  const std::int64_t skv = 2048, h = 8, d = 128;
+  const Tensor k = Tensor::empty(context(), DType::f16, {1, skv, h, d});
+  const Tensor v = Tensor::empty(context(), DType::f16, {1, skv, h, d});
+  k.upload(random_floats(static_cast<std::size_t>(skv * h * d)));
+  v.upload(random_floats(static_cast<std::size_t>(skv * h * d)));
+  for (auto [sq, splits] : {std::pair<std::int64_t, std::int64_t>{64, 1}, {1, 8}}) {
+    const Tensor q = Tensor::from_floats(context(), DType::f16, {1, sq, h, d}, random_floats(static_cast<std::size_t>(sq * h * d)));
+    const Tensor out = Tensor::empty(context(), DType::f16, {1, sq, h, d});
+    AttentionConfig c;
+    c.causal = true;
+    c.key_splits = splits;
+    attention(c, q, k, v, out);  // warm: cached side buffers exist from here on
+    context().reset_peak_memory();
+    const std::uint64_t before = context().memory_stats().live_bytes;
+    attention(c, q, k, v, out);
+    const std::uint64_t scratch = context().memory_stats().peak_bytes - before;
+    const auto formula = static_cast<std::uint64_t>(splits == 1 ? 0 : splits * sq * h * (d + 2) * 4);
+    EXPECT_LE(scratch, formula) << "Sq " << sq << " splits " << splits;
+    RecordProperty("scratch_bytes_sq" + std::to_string(sq), std::to_string(scratch));
+    // Spot-check the output of the long one-pass case against the reference on its last row.
+    if (sq == 64) {
+      const std::vector<float> all_k = k.download(), all_v = v.download(), all_q = q.download();
+      AttentionConfig last = c;
+      last.query_positions = {skv - 1};
+      last.key_positions.resize(static_cast<std::size_t>(skv));
+      for (std::int64_t j = 0; j < skv; ++j) last.key_positions[static_cast<std::size_t>(j)] = j;
+      const std::vector<double> q_row(all_q.end() - h * d, all_q.end());
+      const std::vector<double> want = reference::attention(q_row, std::vector<double>(all_k.begin(), all_k.end()),
+                                                            std::vector<double>(all_v.begin(), all_v.end()), 1, 1, skv,
+                                                            h, h, d, last);
+      const std::vector<float> got = out.download();
+      // f16 output: 2e-3 (attention_check.hpp).
+      EXPECT_LE(compare(std::span<const float>(got).subspan(got.size() - static_cast<std::size_t>(h * d)), want).rel_err, 2e-3);
+    }
+  }
+}
+
 // --- Bad input ---------------------------------------------------------------------------------
 
 TEST_P(AttentionOptionTest, BadInputIsRejectedWithoutWriting) {

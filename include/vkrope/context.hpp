@@ -84,6 +84,13 @@ struct PipelineStats {
   std::uint64_t reused = 0;   // lookups served from the in-process table
 };
 
+// Bytes of device memory held by a Context's buffers (tensors, kernel scratch, cached
+// tables; not the transient staging of uploads and downloads).
+struct MemoryStats {
+  std::uint64_t live_bytes = 0;  // held now
+  std::uint64_t peak_bytes = 0;  // most held at once since creation or reset_peak_memory()
+};
+
 class Context {
  public:
   // Creates the instance, chooses the device, creates the logical device and its compute
@@ -102,6 +109,8 @@ class Context {
   void clear_validation_messages();
 
   PipelineStats pipeline_stats() const;
+  MemoryStats memory_stats() const;
+  void reset_peak_memory() const;  // peak := live
   // Writes the pipeline cache now (it is also written when the last handle goes away).
   void save_pipeline_cache() const;
   // Waits until the device has finished all submitted work.

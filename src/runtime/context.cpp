@@ -131,6 +131,12 @@ const ContextOptions& Context::options() const { return state_->options; }
 std::vector<std::string> Context::validation_messages() const { return state_->validation_log.messages(); }
 void Context::clear_validation_messages() { state_->validation_log.clear(); }
 PipelineStats Context::pipeline_stats() const { return state_->pipelines->stats(); }
+
+MemoryStats Context::memory_stats() const {
+  return {state_->memory_counter->live.load(), state_->memory_counter->peak.load()};
+}
+
+void Context::reset_peak_memory() const { state_->memory_counter->peak = state_->memory_counter->live.load(); }
 void Context::save_pipeline_cache() const { state_->pipelines->save(); }
 
 void Context::wait_idle() const {

@@ -12,6 +12,7 @@
 
 #include "runtime/device_query.hpp"
 #include "runtime/instance.hpp"
+#include "runtime/memory_counter.hpp"
 #include "runtime/pipelines.hpp"
 #include "vk/handles.hpp"
 #include "vkrope/context.hpp"
@@ -70,6 +71,7 @@ struct ContextState {
 
   std::unique_ptr<PipelineTable> pipelines;     // destroyed before the device
   BufferCache buffer_cache;                     // cleared before the device goes
+  std::shared_ptr<MemoryCounter> memory_counter = std::make_shared<MemoryCounter>();
 
   vk::DeviceRef ref() const noexcept { return {device, &fn}; }
 

@@ -150,8 +150,16 @@ VkMappedMemoryRange atom_range(const BufferStorage& s, std::uint64_t offset) {
 
 }  // namespace
 
+void MemoryCounter::add(std::uint64_t bytes) {
+  const std::uint64_t now = live += bytes;
+  std::uint64_t seen = peak.load();
+  while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+  }
+}
+
 OwnedBufferStorage::~OwnedBufferStorage() {
   if (mapped && owned_memory) device.fn->vkUnmapMemory(device.device, owned_memory.handle());
+  if (counter) counter->remove(counted_bytes);
 }
 
 std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextState>& context, std::uint64_t bytes) {
@@ -190,6 +198,9 @@ std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextSta
   }
   storage->owned_buffer = std::move(a.buffer);
   storage->owned_memory = std::move(a.memory);
+  storage->counter = context->memory_counter;
+  storage->counted_bytes = bytes;
+  context->memory_counter->add(bytes);
   return storage;
 }
 

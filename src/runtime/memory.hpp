@@ -8,6 +8,7 @@
 #include <span>
 
 #include "runtime/context_state.hpp"
+#include "runtime/memory_counter.hpp"
 
 namespace vkrope::detail {
 
@@ -33,7 +34,9 @@ struct BufferStorage {
 struct OwnedBufferStorage final : BufferStorage {
   vk::Buffer owned_buffer;
   vk::DeviceMemory owned_memory;
-  ~OwnedBufferStorage() override;  // unmaps; the handles free themselves
+  std::shared_ptr<MemoryCounter> counter;
+  std::uint64_t counted_bytes = 0;
+  ~OwnedBufferStorage() override;  // unmaps and counts itself out; the handles free themselves
 };
 
 struct ExternalBufferStorage final : BufferStorage {};
