@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "ops/attention_plan.hpp"
 #include "support/attention_cases.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/reference.hpp"
@@ -308,6 +309,37 @@ TEST_P(AttentionOptionTest, NaivePathCrossChecksFlash) {
   const Tensor big_kv = Tensor::empty(context(), DType::f32, {1, 8192, 8, 64});
   const Tensor big_out = Tensor::empty(context(), DType::f32, {1, 64, 8, 64});
   EXPECT_THROW(attention_naive({}, big_q, big_kv, big_kv, big_out), Error);
+}
+
+// Both flash variants on every device: the team kernel (GPUs) and the row kernel (CPU
+// drivers), whichever the device would pick by itself, over head dims, GQA and options.
+TEST_P(AttentionOptionTest, BothFlashVariantsMatchReference) {
+  std::mt19937 rng(seed());
+  struct Reset {
+    ~Reset() { detail::set_flash_variant_override(std::nullopt); }
+  } reset;
+  for (detail::FlashVariant variant : {detail::FlashVariant::Team, detail::FlashVariant::Rows}) {
+    detail::set_flash_variant_override(variant);
+    for (std::int64_t d : {40, 64, 72, 256}) {
+      AttentionCase c = gqa_case();
+      c.head_dim = d;
+      c.config.causal = true;
+      c.config.window = d == 72 ? 20 : 0;
+      if (d == 72) c.config.window = 20;
+      else c.config.window.reset();
+      if (d == 64) c.config.rope = rope_for(d, RopeLayout::Neox, 48);
+      if (d == 40) c.q_dtype = c.kv_dtype = DType::f16;
+      for (auto [sq, skv, splits] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{20, 100, 1}, {2, 600, 3}}) {
+        c.sq = sq;
+        c.skv = skv;
+        c.config.key_splits = splits;
+        const AttentionResult r = run_attention_case(context(), c, rng);
+        EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
+            << (variant == detail::FlashVariant::Team ? "team " : "rows ") << c.describe() << ": "
+            << r.report.to_string() << " (seed " << seed() << ")";
+      }
+    }
+  }
 }
 
 // --- Memory -------------------------------------------------------------------------------

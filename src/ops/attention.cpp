@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <string>
 
 #include "ops/angle_buffer.hpp"
 #include "ops/attention_check.hpp"
@@ -21,9 +22,9 @@ enum FlashConstant : std::size_t {
   kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kFlashConstantCount
 };
 
-const char* flash_shader(DType q, DType kv) {
-  if (q == DType::f32) return kv == DType::f32 ? "flash_qf32_kvf32" : "flash_qf32_kvf16";
-  return kv == DType::f32 ? "flash_qf16_kvf32" : "flash_qf16_kvf16";
+std::string flash_shader(detail::FlashVariant variant, DType q, DType kv) {
+  return std::string(variant == detail::FlashVariant::Rows ? "flash_rows" : "flash") + "_q" +
+         std::string(to_string(q)) + "_kv" + std::string(to_string(kv));
 }
 
 }  // namespace
@@ -93,7 +94,8 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
 
   const std::string label = "attention " + std::string(to_string(q.dtype())) + shape_to_string(q.shape()) + " kv " +
                             std::string(to_string(k.dtype())) + shape_to_string(k.shape());
-  const ComputePipeline& flash = state.ctx.pipelines->get({flash_shader(q.dtype(), k.dtype()), 9, sizeof(push), constants});
+  const std::string shader = flash_shader(shape.variant, q.dtype(), k.dtype());
+  const ComputePipeline& flash = state.ctx.pipelines->get({shader, 9, sizeof(push), constants});
   const Binding flash_bindings[] = {reads(q), reads(k), reads(v), split_pass ? none : writes(out),
                                     positions, angles, sinks, slopes, partials};
   const std::uint64_t rows = static_cast<std::uint64_t>(call.q.seq * call.group);

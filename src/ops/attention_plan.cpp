@@ -1,8 +1,10 @@
 #include "ops/attention_plan.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -17,6 +19,12 @@ namespace {
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::InvalidArgument, "attention: " + message); }
 
 std::string str(std::int64_t v) { return std::to_string(v); }
+
+std::string number(double v) {  // "%g": 1e+300, not three hundred digits
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
 
 std::string describe(const Tensor& t) { return std::string(to_string(t.dtype())) + shape_to_string(t.shape()); }
 
@@ -92,21 +100,21 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
   c.group = c.q.heads / c.k.heads;
 
   if (config.scale && !std::isfinite(*config.scale))
-    fail("scale = " + std::to_string(*config.scale) + "; expected a finite value");
+    fail("scale = " + number(*config.scale) + "; expected a finite value");
   if (!std::isfinite(config.softcap) || config.softcap < 0.0)
-    fail("softcap = " + std::to_string(config.softcap) + "; expected a finite value > 0 (or 0 for none)");
+    fail("softcap = " + number(config.softcap) + "; expected a finite value > 0 (or 0 for none)");
   if (config.window && *config.window <= 0) fail("window = " + str(*config.window) + "; expected a window >= 1");
   if (!config.sinks.empty() && static_cast<std::int64_t>(config.sinks.size()) != c.q.heads)
     fail("sinks has " + str(static_cast<std::int64_t>(config.sinks.size())) + " values; expected one per query head (" +
          str(c.q.heads) + ")");
   for (float s : config.sinks)
-    if (!std::isfinite(s)) fail("a sink logit is " + std::to_string(s) + "; expected finite values");
+    if (!std::isfinite(s)) fail("a sink logit is " + number(s) + "; expected finite values");
   if (config.key_splits < 0) fail("key_splits = " + str(config.key_splits) + "; expected 0 (auto) or >= 1");
   c.explicit_positions = !config.query_positions.empty() || !config.key_positions.empty();
   check_positions(config, c);
   c.scale = config.scale.value_or(1.0 / std::sqrt(static_cast<double>(c.q.dim)));
   if (!std::isfinite(static_cast<float>(c.scale)))
-    fail("scale = " + std::to_string(c.scale) + " overflows float32; expected a finite float32 value");
+    fail("scale = " + number(c.scale) + " overflows float32; expected a finite float32 value");
 
   if (config.rope) {
     config.rope->validate();
@@ -156,29 +164,51 @@ Binding placeholder_buffer(BatchState& state) {
   return {storage, 0, storage->size, false};
 }
 
+namespace {
+std::atomic<int> variant_override{-1};
+}
+
+void set_flash_variant_override(std::optional<FlashVariant> variant) {
+  variant_override = variant ? static_cast<int>(*variant) : -1;
+}
+
 FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_keys, std::int64_t rope_half) {
   FlashShape f;
-  for (std::uint32_t slice : {32u, 24u, 16u, 8u})
-    if (head_dim % slice == 0) {
-      f.slice = slice;
-      break;
-    }
-  f.team = static_cast<std::uint32_t>(head_dim) / f.slice;
+  const int forced = variant_override.load();
+  f.variant = forced >= 0 ? static_cast<FlashVariant>(forced)
+                          : info.type == DeviceType::Cpu ? FlashVariant::Rows : FlashVariant::Team;
+  const auto dim = static_cast<std::uint64_t>(head_dim);
   const std::uint32_t limit = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
-  f.workgroup = std::max(1u, limit / f.team) * f.team;
-  const std::uint64_t per_key_bytes = 4u * (2u * static_cast<std::uint64_t>(head_dim) + f.workgroup);
-  f.key_tile = static_cast<std::uint32_t>(
-      std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / per_key_bytes, 1, 32)));
+  if (f.variant == FlashVariant::Rows) {
+    f.slice = static_cast<std::uint32_t>(head_dim);
+    f.team = 1;
+    f.workgroup = limit;
+    // K and V tiles only; at most 16 keys (the kernel unrolls over a tile's keys).
+    f.key_tile = static_cast<std::uint32_t>(
+        std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / (8u * dim), 1, 16)));
+  } else {
+    for (std::uint32_t slice : {32u, 24u, 16u, 8u})
+      if (head_dim % slice == 0) {
+        f.slice = slice;
+        break;
+      }
+    f.team = static_cast<std::uint32_t>(head_dim) / f.slice;
+    f.workgroup = std::max(1u, limit / f.team) * f.team;
+    const std::uint64_t per_key_bytes = 4u * (2u * dim + f.workgroup);
+    f.key_tile = static_cast<std::uint32_t>(
+        std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / per_key_bytes, 1, 32)));
+  }
   // llvmpipe ends any loop once an invocation has run 65,535 loop iterations in all (its
   // guard against endless loops), with wrong output and no error. Count the kernel's
   // iterations per tile and keep each pass well under that.
   if (info.name.find("llvmpipe") != std::string::npos) {
     const auto ceil_div = [](std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; };
-    const std::uint64_t per_tile =
-        1 + ceil_div(std::uint64_t{f.key_tile} * static_cast<std::uint64_t>(head_dim) / 4, f.workgroup) +
-        (rope_keys ? ceil_div(std::uint64_t{f.key_tile} * static_cast<std::uint64_t>(rope_half), f.workgroup) : 0) +
-        2u * f.key_tile;
-    f.max_keys_per_pass = static_cast<std::int64_t>(60000 / per_tile * f.key_tile);
+    const std::uint64_t tile = f.key_tile;
+    std::uint64_t per_tile = 1 + ceil_div(tile * dim / 4, f.workgroup) +
+                             (rope_keys ? ceil_div(tile * static_cast<std::uint64_t>(rope_half), f.workgroup) : 0);
+    per_tile += f.variant == FlashVariant::Rows ? 2 * (dim / 8)  // dot and update loops, 8 dims each
+                                                : 2 * tile;      // partial-dot and softmax loops, per key
+    f.max_keys_per_pass = static_cast<std::int64_t>(60000 / per_tile * tile);
   }
   return f;
 }

@@ -32,11 +32,20 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
 // How flash_attention.comp's workgroups are shaped for a head_dim on a device: each query
 // row is served by a team of head_dim / slice invocations, rows * team invocations per
 // workgroup, and K and V stream through shared memory key_tile keys at a time.
+enum class FlashVariant {
+  Team,  // flash_attention.comp: a team of invocations per row (GPUs)
+  Rows,  // flash_attention_rows.comp: one invocation per row, uniform shared reads (CPU drivers)
+};
+
+// Tests force a variant to cover both on every device; nullopt: chosen from the device.
+void set_flash_variant_override(std::optional<FlashVariant> variant);
+
 struct FlashShape {
+  FlashVariant variant = FlashVariant::Team;
   std::uint32_t slice = 32;     // head dims per invocation (32, 24, 16 or 8, dividing head_dim)
   std::uint32_t team = 1;       // invocations per row
   std::uint32_t workgroup = 64; // rows * team
-  std::uint32_t key_tile = 16;  // K and V tiles plus the partial dots fit shared memory; <= 32
+  std::uint32_t key_tile = 16;  // K and V tiles (plus the team's partial dots) fit shared memory
   std::int64_t max_keys_per_pass = 0;  // keys one workgroup may cover (0: no limit)
 };
 FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_keys, std::int64_t rope_half);
