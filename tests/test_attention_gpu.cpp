@@ -3,7 +3,9 @@
 // against one pass, masked rows, large logits, and bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "ops/attention_plan.hpp"
 #include "support/attention_cases.hpp"
@@ -47,6 +49,7 @@ TEST_P(AttentionShapeTest, MatchesReferenceAcrossShapes) {
         worst = std::max(worst, r.report.rel_err);
       }
   RecordProperty("worst_rel_err", std::to_string(worst));
+  std::printf("[worst] shape matrix D%ld (48 cases): rel_err %.3g\n", static_cast<long>(head_dim), worst);
   for (const auto& m : messages) ADD_FAILURE() << "validation layer: " << m;
 }
 
@@ -64,7 +67,9 @@ INSTANTIATE_TEST_SUITE_P(Devices, AttentionShapeTest,
 using AttentionOptionTest = DeviceTest;
 
 // A prefill-sized and a decode-sized case with GQA, for one config and storage.
+// Prints the worst relative error per option set ("[worst] ..."), for the closing figures.
 void expect_matches(const Context& ctx, std::mt19937& rng, std::uint32_t seed, AttentionCase c) {
+  double worst = 0.0;
   for (auto [sq, skv] : {std::pair<std::int64_t, std::int64_t>{37, 70}, {1, 300}, {5, 5}}) {
     c.sq = sq;
     c.skv = skv;
@@ -79,7 +84,10 @@ void expect_matches(const Context& ctx, std::mt19937& rng, std::uint32_t seed, A
     const AttentionResult r = run_attention_case(ctx, c, rng);
     EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
         << c.describe() << ": " << r.report.to_string() << " (seed " << seed << ")";
+    worst = std::max(worst, r.report.rel_err);
   }
+  c.sq = c.skv = 0;
+  std::printf("[worst] %s: rel_err %.3g\n", c.describe().c_str(), worst);
 }
 
 AttentionCase gqa_case() {
