@@ -1,6 +1,6 @@
 // The CLI as a user runs it: exit codes (0 ok, 2 usage or input error, 1 failure), one-line
-// errors on stderr, outputs never created on error, and `vkrope rope` against the
-// reference. The binary's path comes from CMake (VKROPE_CLI_PATH).
+// errors on stderr, outputs never created on error, and `vkrope rope` and `vkrope attention`
+// against the references. The binary's path comes from CMake (VKROPE_CLI_PATH).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -159,6 +159,151 @@ TEST_F(CliTest, RopeBadInputExitsTwoAndCreatesNothing) {
   expect_usage_error("rope --input " + path("bad.npy") + " --output " + out, "bad.npy", out);
   io::write_npy_floats(path("x2d.npy"), io::NpyType::f32, std::vector<std::int64_t>{6, 8}, std::vector<float>(48, 1.0f));
   expect_usage_error("rope --input " + path("x2d.npy") + " --output " + out, "expected [seq", out);
+}
+
+// --- vkrope attention ---------------------------------------------------------------------
+
+// The shapes of one attention run; three_dim drops the batch dimension from the files.
+struct AttentionDims {
+  std::int64_t batch = 1, sq = 1, skv = 1, heads = 1, kv_heads = 1, head_dim = 64;
+  bool three_dim = false;
+  std::vector<std::int64_t> q_shape() const { return shape(sq, heads); }
+  std::vector<std::int64_t> kv_shape() const { return shape(skv, kv_heads); }
+  std::vector<std::int64_t> shape(std::int64_t seq, std::int64_t h) const {
+    if (three_dim) return {seq, h, head_dim};
+    return {batch, seq, h, head_dim};
+  }
+};
+
+// q, k, v as stored in their files (f16 rounded), for the reference.
+struct StoredQkv {
+  std::vector<double> q, k, v;
+};
+
+class CliAttentionTest : public CliTest {
+ protected:
+  // Random values in [-1, 1] written as `type`, returned as read back.
+  std::vector<double> write_random(const std::string& name, io::NpyType type, const std::vector<std::int64_t>& shape) {
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    std::size_t n = 1;
+    for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
+    std::vector<float> values(n);
+    for (float& x : values) x = dist(rng_);
+    io::write_npy_floats(path(name), type, shape, values);
+    const std::vector<float> stored = io::to_floats(io::read_npy(path(name)));
+    return {stored.begin(), stored.end()};
+  }
+
+  StoredQkv write_qkv(const AttentionDims& d, io::NpyType q_type, io::NpyType kv_type) {
+    return {write_random("q.npy", q_type, d.q_shape()), write_random("k.npy", kv_type, d.kv_shape()),
+            write_random("v.npy", kv_type, d.kv_shape())};
+  }
+
+  std::string qkv_args(const std::string& output) const {
+    return "attention --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy") + " --output " + output;
+  }
+
+  // Runs `vkrope attention` on q/k/v.npy with `flags` on the default device and compares
+  // the output with the double-precision reference under `config`.
+  void expect_matches_reference(const std::string& flags, const AttentionDims& d, const StoredQkv& in,
+                                io::NpyType q_type, const AttentionConfig& config) {
+    const CliRun r = run(qkv_args(path("o.npy")) + " " + flags);
+    ASSERT_EQ(r.code, 0) << flags << "\n" << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_NE(r.out.find("attention:"), std::string::npos) << r.out;
+    const io::NpyArray o = io::read_npy(path("o.npy"));
+    EXPECT_EQ(o.type, q_type);
+    EXPECT_EQ(o.shape, d.q_shape());
+    const auto expected = reference::attention(in.q, in.k, in.v, d.batch, d.sq, d.skv, d.heads, d.kv_heads,
+                                               d.head_dim, config);
+    const CompareReport report = compare(io::to_floats(o), expected);
+    // The f32-output tolerance of the op (src/ops/attention_check.hpp): float32 dot
+    // products, running max, sum and accumulator are a few ulps per term, ~1e-6 in
+    // practice. f16 inputs are compared as stored, so their rounding is not error.
+    EXPECT_LE(report.rel_err, 1e-5) << flags << ": " << report.to_string() << " (seed " << seed_ << ")";
+  }
+
+  std::uint32_t seed_ = fresh_seed();
+  std::mt19937 rng_{seed_};
+};
+
+TEST_F(CliAttentionTest, MatchesTheReference) {
+  const AttentionDims d{.batch = 2, .sq = 5, .skv = 12, .heads = 4, .kv_heads = 2};  // GQA, group 2
+  const StoredQkv in = write_qkv(d, io::NpyType::f32, io::NpyType::f32);
+  expect_matches_reference("", d, in, io::NpyType::f32, {});
+  AttentionConfig scaled;
+  scaled.scale = 0.3;
+  expect_matches_reference("--scale 0.3", d, in, io::NpyType::f32, scaled);
+}
+
+TEST_F(CliAttentionTest, Float32QueriesOverFloat16KeysAndValues) {
+  // [S, H, D] files, multi-query (one kv head).
+  const AttentionDims d{.sq = 8, .skv = 33, .heads = 4, .kv_heads = 1, .three_dim = true};
+  const StoredQkv in = write_qkv(d, io::NpyType::f32, io::NpyType::f16);
+  AttentionConfig causal;
+  causal.causal = true;
+  expect_matches_reference("--causal", d, in, io::NpyType::f32, causal);
+}
+
+TEST_F(CliAttentionTest, EveryOptionAtOnce) {
+  const AttentionDims d{.sq = 4, .skv = 40, .heads = 4, .kv_heads = 2};
+  const StoredQkv in = write_qkv(d, io::NpyType::f32, io::NpyType::f32);
+  const std::vector<float> sinks{0.5f, -1.0f, 2.0f, 0.0f};
+  io::write_npy_floats(path("s.npy"), io::NpyType::f32, std::vector<std::int64_t>{4}, sinks);
+  AttentionConfig config;
+  config.causal = true;
+  config.window = 9;
+  config.alibi = true;
+  config.softcap = 2.5;
+  config.sinks = sinks;
+  RopeConfig rope;
+  rope.head_dim = 64;
+  rope.rotary_dim = 32;
+  rope.layout = RopeLayout::Interleaved;
+  rope.theta = 500000;
+  config.rope = rope;
+  expect_matches_reference("--causal --window 9 --alibi --softcap 2.5 --sinks " + path("s.npy") +
+                               " --rope --layout interleaved --rotary-dim 32 --theta 500000",
+                           d, in, io::NpyType::f32, config);
+}
+
+TEST_F(CliAttentionTest, BadInputExitsTwoAndCreatesNothing) {
+  const AttentionDims d{.sq = 4, .skv = 8, .heads = 4, .kv_heads = 2};
+  write_qkv(d, io::NpyType::f32, io::NpyType::f32);
+  const std::string out = path("never.npy");
+  const std::string base = qkv_args(out);
+  const std::string q = path("q.npy"), k = path("k.npy"), v = path("v.npy");
+  const auto with = [&](const std::string& q_file, const std::string& k_file, const std::string& v_file) {
+    return "attention --q " + q_file + " --k " + k_file + " --v " + v_file + " --output " + out;
+  };
+  write_random("k3.npy", io::NpyType::f32, d.shape(8, 3));
+  write_random("k32.npy", io::NpyType::f32, {1, 8, 2, 32});
+  write_random("v9.npy", io::NpyType::f32, d.shape(9, 2));
+  write_random("q16.npy", io::NpyType::f32, d.shape(16, 4));
+  write_random("v16.npy", io::NpyType::f16, d.kv_shape());
+  write_random("s3.npy", io::NpyType::f32, {3});
+  write_random("s16.npy", io::NpyType::f16, {4});
+  const std::vector<std::int32_t> ints(4 * 4 * 64, 1);
+  io::write_npy(path("qi.npy"), io::NpyType::i32, d.q_shape(), std::as_bytes(std::span(ints)));
+
+  expect_usage_error(with(q, path("k3.npy"), path("k3.npy")), "not a multiple", out);
+  expect_usage_error(with(q, path("k32.npy"), path("k32.npy")), "head_dim", out);
+  expect_usage_error(with(q, k, path("v9.npy")), "differ", out);
+  expect_usage_error(with(path("q16.npy"), k, v) + " --causal", "Sq = 16 > Skv = 8", out);
+  // Flags the op refuses: each is named in the message.
+  for (const char* flag : {"--window 0", "--window -2", "--scale nan", "--scale inf", "--softcap inf"}) {
+    const std::string name = std::string(flag).substr(2, std::string(flag).find(' ') - 2);
+    expect_usage_error(base + " " + flag, name, out);
+  }
+  expect_usage_error(base + " --sinks " + path("s3.npy"), "expected float32 [4]", out);
+  expect_usage_error(base + " --sinks " + path("s16.npy"), "expected float32 [4]", out);
+  expect_usage_error(base + " --sinks " + path("missing.npy"), "missing.npy", out);
+  expect_usage_error(with(path("missing.npy"), k, v), "missing.npy", out);
+  expect_usage_error(with(path("qi.npy"), k, v), "int32", out);
+  expect_usage_error(with(q, k, path("v16.npy")), "dtype", out);
+  expect_usage_error(base + " --theta 500000", "--rope", out);  // a RoPE flag without --rope
+  expect_usage_error(base + " --rope --rotary-dim 3", "rotary", out);
+  expect_usage_error("attention --q " + q + " --k " + k + " --output " + out, "--v", out);
 }
 
 }  // namespace

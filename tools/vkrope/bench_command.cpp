@@ -1,6 +1,7 @@
-// vkrope bench [--op rope|all] [--json FILE]: device-time medians against the floors.
+// vkrope bench [rope|attention|all] [--json FILE]: device-time medians against the floors.
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "bench.hpp"
@@ -9,21 +10,99 @@
 
 namespace vkrope::cli {
 
+namespace {
+
+void print_rope(const Context& context, const BenchSettings& settings, nlohmann::json& out) {
+  fmt::print("{:<4} {:<44} {:<5} {:>10} {:>9} {:>10} {:>7}\n", "op", "shape", "dtype", "median ms", "GB/s",
+             "copy ms", "ratio");
+  for (const BenchResult& r : bench_rope(context, settings)) {
+    fmt::print("{:<4} {:<44} {:<5} {:>10.4f} {:>9.2f} {:>10.4f} {:>7.2f}\n", r.op, r.name, r.dtype, r.median_ms,
+               r.gbps, r.floor_ms, r.ratio);
+    out["results"].push_back(to_json(r));
+  }
+  fmt::print("\nRoPE angle error, max |out - float64 RoPE| / max |x| (head_dim 128, theta 1e4):\n");
+  fmt::print("{:>10} {:>14} {:>22}\n", "position", "vkrope", "float32 cos(p*f) recipe");
+  out["rope_angle_error"] = nlohmann::json::array();
+  for (const AngleError& e : rope_angle_errors(context)) {
+    fmt::print("{:>10} {:>14.2e} {:>22.2e}\n", e.position, e.vkrope_max_abs_err, e.float32_recipe_max_abs_err);
+    out["rope_angle_error"].push_back({{"position", e.position},
+                                       {"vkrope_max_abs_err", e.vkrope_max_abs_err},
+                                       {"float32_recipe_max_abs_err", e.float32_recipe_max_abs_err}});
+  }
+}
+
+// Rows print as they are measured (prefill takes minutes on CPU drivers); the two phases
+// have different floors, so each gets its own header.
+void print_attention(const Context& context, const BenchSettings& settings, const PeakFloor& peak,
+                     nlohmann::json& out) {
+  fmt::print("attention (median of {} runs after {} warm-up; ratio target: prefill >= 0.3 of peak, decode >= 0.7 "
+             "of copy)\n",
+             settings.repetitions, settings.warmup);
+  std::string phase;
+  const auto on_result = [&](const BenchResult& r) {
+    if (r.floor != phase) {
+      phase = r.floor;
+      if (phase == "peak")
+        fmt::print("\nprefill: GFLOP/s counts 4 * Sq * Skv * D * H / 2 (causal); ratio = GFLOP/s / peak {:.1f}\n"
+                   "{:<40} {:<7} {:>10} {:>9} {:>7}  {}\n",
+                   peak.gflops, "shape", "q/kv", "median ms", "GFLOP/s", "ratio", "note");
+      else
+        fmt::print("\ndecode: GB/s of K and V read, 2 * B * Skv * Hkv * D * bytes; ratio = copy ms / median ms\n"
+                   "{:<40} {:<7} {:>10} {:>9} {:>10} {:>7}  {}\n",
+                   "shape", "q/kv", "median ms", "GB/s", "copy ms", "ratio", "note");
+    }
+    const std::string met = r.ratio >= r.target ? "" : fmt::format("below {:.1f}", r.target);
+    const std::string note = met.empty() ? r.note : r.note.empty() ? met : met + "; " + r.note;
+    if (r.floor == "peak")
+      fmt::print("{:<40} {:<7} {:>10.2f} {:>9.2f} {:>7.3f}  {}\n", r.name, r.dtype, r.median_ms, r.gflops, r.ratio,
+                 note);
+    else
+      fmt::print("{:<40} {:<7} {:>10.3f} {:>9.2f} {:>10.3f} {:>7.2f}  {}\n", r.name, r.dtype, r.median_ms, r.gbps,
+                 r.floor_ms, r.ratio, note);
+    std::fflush(stdout);
+    out["results"].push_back(to_json(r));
+  };
+  const auto on_slow = [](const std::string& message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "vkrope bench: {}\n", message);
+  };
+  bench_attention(context, settings, peak, on_result, on_slow);
+}
+
+}  // namespace
+
 Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("bench", "time the ops against the copy and peak floors on one device");
   struct Args {
-    std::string op = "all";
+    std::string op;  // positional
+    std::string op_flag;  // --op
     std::string json;
-    int repetitions = 5;
+    int repetitions = 0;  // 0: each op's default
   };
   auto args = std::make_shared<Args>();
-  sub->add_option("--op", args->op, "which ops: rope or all")->check(CLI::IsMember({"rope", "all"}));
+  const auto ops = CLI::IsMember({"rope", "attention", "all"});
+  sub->add_option("op", args->op, "which ops: rope, attention or all (default all)")->check(ops);
+  sub->add_option("--op", args->op_flag, "the same as the positional op")->check(ops);
   sub->add_option("--json", args->json, "also write the results as JSON to this file");
-  sub->add_option("--repetitions", args->repetitions, "timed runs per case (median reported)")->check(CLI::Range(1, 1000));
+  sub->add_option("--repetitions", args->repetitions,
+                  fmt::format("timed runs per case (median reported); default {} for rope, {} for attention",
+                              BenchSettings{}.repetitions, kAttentionBenchSettings.repetitions))
+      ->check(CLI::Range(1, 1000));
   return [&global, args] {
+    if (!args->op.empty() && !args->op_flag.empty() && args->op != args->op_flag)
+      throw Error(ErrorKind::InvalidArgument,
+                  "bench: op '" + args->op + "' and --op '" + args->op_flag + "' differ; give one");
+    const std::string op = !args->op.empty() ? args->op : !args->op_flag.empty() ? args->op_flag : "all";
+    // Open the JSON file first: the run takes minutes, and an unwritable path should not wait.
+    std::ofstream json_file;
+    if (!args->json.empty()) {
+      json_file.open(args->json);
+      if (!json_file) throw Error(ErrorKind::Io, "cannot write " + args->json);
+    }
     const Context context = Context::create(context_options(global));
-    BenchSettings settings;
-    settings.repetitions = args->repetitions;
+    BenchSettings rope_settings;
+    BenchSettings attention_settings = kAttentionBenchSettings;
+    if (args->repetitions > 0) rope_settings.repetitions = attention_settings.repetitions = args->repetitions;
     fmt::print("vkrope bench on {} ({})\n", context.device().name, to_string(context.device().emulation));
     const CopyFloor copy = measure_copy(context, 64ull << 20);
     const PeakFloor peak = measure_peak(context);
@@ -32,26 +111,12 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     nlohmann::json out = {{"device", device_to_json(context.device())},
                           {"floors", {{"copy_gbps", copy.gbps}, {"peak_gflops", peak.gflops}}},
                           {"results", nlohmann::json::array()}};
-    fmt::print("{:<4} {:<44} {:<5} {:>10} {:>9} {:>10} {:>7}\n", "op", "shape", "dtype", "median ms", "GB/s",
-               "copy ms", "ratio");
-    for (const BenchResult& r : bench_rope(context, settings)) {
-      fmt::print("{:<4} {:<44} {:<5} {:>10.4f} {:>9.2f} {:>10.4f} {:>7.2f}\n", r.op, r.name, r.dtype, r.median_ms,
-                 r.gbps, r.floor_ms, r.ratio);
-      out["results"].push_back(to_json(r));
-    }
-    fmt::print("\nRoPE angle error, max |out - float64 RoPE| / max |x| (head_dim 128, theta 1e4):\n");
-    fmt::print("{:>10} {:>14} {:>22}\n", "position", "vkrope", "float32 cos(p*f) recipe");
-    out["rope_angle_error"] = nlohmann::json::array();
-    for (const AngleError& e : rope_angle_errors(context)) {
-      fmt::print("{:>10} {:>14.2e} {:>22.2e}\n", e.position, e.vkrope_max_abs_err, e.float32_recipe_max_abs_err);
-      out["rope_angle_error"].push_back({{"position", e.position},
-                                         {"vkrope_max_abs_err", e.vkrope_max_abs_err},
-                                         {"float32_recipe_max_abs_err", e.float32_recipe_max_abs_err}});
-    }
-    if (!args->json.empty()) {
-      std::ofstream file(args->json);
-      if (!file) throw Error(ErrorKind::Io, "cannot write " + args->json);
-      file << out.dump(2) << "\n";
+    if (op != "attention") print_rope(context, rope_settings, out);
+    if (op == "all") fmt::print("\n");
+    if (op != "rope") print_attention(context, attention_settings, peak, out);
+    if (json_file.is_open()) {
+      json_file << out.dump(2) << "\n";
+      if (!json_file.flush()) throw Error(ErrorKind::Io, "cannot write " + args->json);
     }
     return 0;
   };

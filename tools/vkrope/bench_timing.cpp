@@ -26,16 +26,33 @@ double median_device_ms(const Context& context, const BenchSettings& settings,
 
 double copy_floor_ms(const Context& context, const BenchSettings& settings, double bytes) {
   const auto words = std::max<std::int64_t>(4, static_cast<std::int64_t>(bytes / 2 / 4) / 4 * 4);
-  const Tensor src = Tensor::empty(context, DType::f32, {words});
-  const Tensor dst = Tensor::empty(context, DType::f32, {words});
+  // Each tensor is bound as one storage buffer: cut a larger copy into equal pieces.
+  const std::int64_t max_words = static_cast<std::int64_t>(context.device().max_storage_buffer_range / 4) / 4 * 4;
+  const std::int64_t pieces = (words + max_words - 1) / max_words;
+  const std::int64_t piece_words = (words / pieces + 3) / 4 * 4;
+  const Tensor src = Tensor::empty(context, DType::f32, {piece_words});
+  const Tensor dst = Tensor::empty(context, DType::f32, {piece_words});
   src.fill_bytes(0x3c);
-  return median_device_ms(context, settings, [&](Batch& b) { copy(b, src, dst); });
+  return median_device_ms(context, settings, [&](Batch& b) {
+    for (std::int64_t i = 0; i < pieces; ++i) copy(b, src, dst);
+  });
 }
 
 nlohmann::json to_json(const BenchResult& r) {
-  return {{"op", r.op},           {"case", r.name},        {"dtype", r.dtype}, {"median_ms", r.median_ms},
-          {"gbps", r.gbps},       {"floor", "copy"},       {"floor_ms", r.floor_ms},
-          {"ratio_to_floor", r.ratio}};
+  nlohmann::json j = {{"op", r.op},         {"case", r.name},   {"dtype", r.dtype},
+                      {"median_ms", r.median_ms}, {"floor", r.floor}, {"ratio_to_floor", r.ratio}};
+  if (r.floor == "peak") {
+    j["flops"] = r.flops;
+    j["gflops"] = r.gflops;
+    j["floor_gflops"] = r.floor_gflops;
+  } else {
+    j["bytes"] = r.bytes;
+    j["gbps"] = r.gbps;
+    j["floor_ms"] = r.floor_ms;
+  }
+  if (r.target > 0) j["target_ratio"] = r.target;
+  if (!r.note.empty()) j["note"] = r.note;
+  return j;
 }
 
 }  // namespace vkrope::cli

@@ -6,12 +6,11 @@
 // (atomically) only after the op succeeded, so a bad input never creates it.
 #include <fmt/format.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "commands.hpp"
 #include "io/npy.hpp"
+#include "rope_flags.hpp"
 #include "vkrope/rope.hpp"
 
 namespace vkrope::cli {
@@ -19,46 +18,11 @@ namespace vkrope::cli {
 namespace {
 
 struct RopeArgs {
-  std::string input, output, positions, scaling, hf_config, layout;
-  std::optional<std::int64_t> offset, rotary_dim, max_position_embeddings;
-  std::optional<double> theta;
+  std::string input, output, positions;
+  std::optional<std::int64_t> offset;
+  RopeFlags rope;
   bool inverse = false;
 };
-
-// --scaling takes a file holding a rope_scaling JSON object, or the object inline.
-nlohmann::json read_scaling(const std::string& value) {
-  std::string text = value;
-  if (value.find('{') == std::string::npos) {
-    std::ifstream in(value);
-    if (!in) throw Error(ErrorKind::Io, "--scaling: cannot read " + value + " (neither a file nor a JSON object)");
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::InvalidArgument, "--scaling: not valid JSON: " + std::string(e.what()));
-  }
-}
-
-RopeConfig make_config(const RopeArgs& a, std::int64_t head_dim) {
-  RopeConfig config;
-  if (!a.hf_config.empty()) {
-    config = RopeConfig::from_hf_config_file(a.hf_config);
-    if (config.head_dim != head_dim)
-      throw Error(ErrorKind::InvalidArgument, "--hf-config " + a.hf_config + " has head_dim " +
-                                                  std::to_string(config.head_dim) + " but the input's last dimension is " +
-                                                  std::to_string(head_dim));
-  }
-  config.head_dim = head_dim;
-  if (a.layout == "interleaved") config.layout = RopeLayout::Interleaved;
-  else if (a.layout == "neox") config.layout = RopeLayout::Neox;
-  if (a.rotary_dim) config.rotary_dim = *a.rotary_dim;
-  if (a.theta) config.theta = *a.theta;
-  if (a.max_position_embeddings) config.max_position_embeddings = *a.max_position_embeddings;
-  if (!a.scaling.empty()) config.scaling = RopeScaling::from_json(read_scaling(a.scaling));
-  config.validate();
-  return config;
-}
 
 int run_rope(const GlobalOptions& global, const RopeArgs& a) {
   const io::NpyArray x = io::read_npy(a.input);
@@ -84,7 +48,7 @@ int run_rope(const GlobalOptions& global, const RopeArgs& a) {
   } else if (a.offset) {
     positions.offset = *a.offset;
   }
-  const RopeConfig config = make_config(a, x.shape.back());
+  const RopeConfig config = make_rope_config(a.rope, x.shape.back());
 
   const Context context = Context::create(context_options(global));
   const DType dtype = x.type == io::NpyType::f32 ? DType::f32 : DType::f16;
@@ -107,12 +71,7 @@ Run add_rope_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--output", a->output, ".npy to write (X's dtype and shape)")->required();
   auto* pos = sub->add_option("--positions", a->positions, "int32/int64 .npy, [seq] or [batch, seq]");
   sub->add_option("--offset", a->offset, "positions are offset + token index (default 0)")->excludes(pos);
-  sub->add_option("--layout", a->layout, "neox (default) or interleaved")->check(CLI::IsMember({"neox", "interleaved"}));
-  sub->add_option("--rotary-dim", a->rotary_dim, "rotate the first R dims (even; default head_dim)");
-  sub->add_option("--theta", a->theta, "frequency base (default 10000)");
-  sub->add_option("--scaling", a->scaling, "a transformers rope_scaling JSON object, inline or in a file");
-  sub->add_option("--max-position-embeddings", a->max_position_embeddings, "the model's trained context length");
-  sub->add_option("--hf-config", a->hf_config, "take theta, rotary dim, scaling, max positions from a config.json");
+  add_rope_flags(*sub, a->rope);
   sub->add_flag("--inverse", a->inverse, "rotate by the negative angle");
   return [&global, a] { return run_rope(global, *a); };
 }

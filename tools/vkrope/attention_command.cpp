@@ -1,0 +1,111 @@
+// vkrope attention: attention over .npy files.
+//   vkrope attention --q Q.npy --k K.npy --v V.npy --output O.npy [--causal] [--scale S]
+//     [--window W] [--alibi] [--softcap C] [--sinks S.npy] [--rope [rope flags]] [--device SEL]
+// Q [B, Sq, H, D] or [Sq, H, D]; K, V [B, Skv, Hkv, D] or [Skv, Hkv, D]; float32 or float16
+// (Q may be float32 over float16 K and V); sinks float32 [H]. O has Q's shape and dtype.
+// With --rope, keys sit at positions 0..Skv-1 and queries at the last Sq of them: the op's
+// default bottom-right alignment, so the CLI passes no positions.
+// The files are read and checked here; how the shapes must relate (H a multiple of Hkv, one
+// head_dim, causal needing Sq <= Skv, ...) is checked by the op before it records anything,
+// so it is said once, in one place. O is written (atomically) only after the op succeeded,
+// so a bad input never creates it.
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+
+#include "commands.hpp"
+#include "io/npy.hpp"
+#include "rope_flags.hpp"
+#include "vkrope/attention.hpp"
+
+namespace vkrope::cli {
+
+namespace {
+
+struct AttentionArgs {
+  std::string q, k, v, output, sinks;
+  bool causal = false, alibi = false, rope = false;
+  std::optional<double> scale;
+  double softcap = 0.0;
+  std::optional<std::int64_t> window;
+  RopeFlags rope_flags;
+};
+
+// Q, K or V: a float .npy of rank 3 or 4 (anything else would only fail later, on the
+// device, with a message that no longer names the file).
+io::NpyArray read_operand(const std::string& flag, const std::string& path) {
+  io::NpyArray a = io::read_npy(path);
+  if (a.type != io::NpyType::f32 && a.type != io::NpyType::f16)
+    throw Error(ErrorKind::InvalidArgument, flag + " " + path + ": dtype " + std::string(io::to_string(a.type)) +
+                                                "; expected float32 or float16");
+  if (a.shape.size() != 3 && a.shape.size() != 4)
+    throw Error(ErrorKind::InvalidArgument, flag + " " + path + ": shape " + shape_to_string(a.shape) +
+                                                "; expected [batch, seq, heads, head_dim] or [seq, heads, head_dim]");
+  return a;
+}
+
+// One float32 logit per query head.
+std::vector<float> read_sinks(const std::string& path, std::int64_t heads) {
+  const io::NpyArray s = io::read_npy(path);
+  if (s.type != io::NpyType::f32 || s.shape != std::vector<std::int64_t>{heads})
+    throw Error(ErrorKind::InvalidArgument, "--sinks " + path + ": " + std::string(io::to_string(s.type)) + " " +
+                                                shape_to_string(s.shape) + "; expected float32 [" +
+                                                std::to_string(heads) + "] (one logit per query head)");
+  return io::to_floats(s);
+}
+
+DType dtype_of(io::NpyType type) { return type == io::NpyType::f16 ? DType::f16 : DType::f32; }
+
+Tensor upload(const Context& context, const io::NpyArray& a) {
+  const Tensor t = Tensor::empty(context, dtype_of(a.type), a.shape);
+  t.upload_raw(a.data);
+  return t;
+}
+
+int run_attention(const GlobalOptions& global, const AttentionArgs& a) {
+  const io::NpyArray q = read_operand("--q", a.q);
+  const io::NpyArray k = read_operand("--k", a.k);
+  const io::NpyArray v = read_operand("--v", a.v);
+  AttentionConfig config;
+  config.scale = a.scale;
+  config.causal = a.causal;
+  config.window = a.window;
+  config.alibi = a.alibi;
+  config.softcap = a.softcap;
+  const std::int64_t heads = q.shape[q.shape.size() - 2];
+  if (!a.sinks.empty()) config.sinks = read_sinks(a.sinks, heads);
+  if (a.rope) config.rope = make_rope_config(a.rope_flags, q.shape.back());
+
+  const Context context = Context::create(context_options(global));
+  const Tensor out = Tensor::empty(context, dtype_of(q.type), q.shape);
+  attention(config, upload(context, q), upload(context, k), upload(context, v), out);
+  io::write_npy(a.output, q.type, q.shape, out.download_raw());
+  fmt::print("attention: q {} {}, k/v {} {} -> {} on {}\n", io::to_string(q.type), shape_to_string(q.shape),
+             io::to_string(k.type), shape_to_string(k.shape), a.output, context.device().name);
+  return 0;
+}
+
+}  // namespace
+
+Run add_attention_command(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand("attention", "attention softmax(q k^T * scale) v over .npy files");
+  auto a = std::make_shared<AttentionArgs>();
+  sub->add_option("--q", a->q, "float32/float16 .npy, [batch, Sq, H, D] or [Sq, H, D]")->required();
+  sub->add_option("--k", a->k, "float32/float16 .npy, [batch, Skv, Hkv, D] or [Skv, Hkv, D]; H a multiple of Hkv")
+      ->required();
+  sub->add_option("--v", a->v, ".npy of K's shape and dtype")->required();
+  sub->add_option("--output", a->output, ".npy to write (Q's dtype and shape)")->required();
+  sub->add_flag("--causal", a->causal, "a query sees only keys at or before its position (needs Sq <= Skv)");
+  sub->add_option("--scale", a->scale, "logit scale (default 1/sqrt(D))");
+  sub->add_option("--window", a->window, "sliding window: keys within W - 1 positions (W >= 1)");
+  sub->add_flag("--alibi", a->alibi, "ALiBi: the standard slopes for H heads");
+  sub->add_option("--softcap", a->softcap, "logit softcap C > 0: s = C tanh(s / C) (default none)");
+  sub->add_option("--sinks", a->sinks, "float32 .npy [H]: one sink logit per query head (as gpt-oss)");
+  auto* rope = sub->add_flag("--rope", a->rope, "rotate q and k first (keys at 0..Skv-1, queries at the last Sq)");
+  // The RoPE flags mean nothing without --rope; say so instead of ignoring them.
+  for (CLI::Option* option : add_rope_flags(*sub, a->rope_flags)) option->needs(rope);
+  return [&global, a] { return run_attention(global, *a); };
+}
+
+}  // namespace vkrope::cli

@@ -1,0 +1,127 @@
+// Attention benchmark shapes (issue "Attention", the benchmark item): causal prefill against
+// the peak FMA rate, decode against the copy kernel moving the K/V bytes it reads.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "bench.hpp"
+#include "vkrope/attention.hpp"
+
+namespace vkrope::cli {
+
+namespace {
+
+struct AttentionShape {
+  const char* label;  // "prefill" or "decode"
+  std::int64_t batch, sq, skv, heads, kv_heads, head_dim;
+  DType q_dtype, kv_dtype;
+};
+
+constexpr double kPrefillTarget = 0.3;  // of peak
+constexpr double kDecodeTarget = 0.7;   // of copy
+
+std::vector<AttentionShape> shapes() {
+  std::vector<AttentionShape> list;
+  for (std::int64_t s : {512, 2048})
+    for (DType t : {DType::f32, DType::f16}) list.push_back({"prefill", 1, s, s, 32, 8, 128, t, t});
+  for (std::int64_t b : {1, 8})
+    for (std::int64_t skv : {1024, 8192})
+      for (DType t : {DType::f32, DType::f16}) list.push_back({"decode", b, 1, skv, 32, 8, 128, t, t});
+  // f32 queries over an f16 KV cache: the usual decode of an inference app.
+  for (std::int64_t h : {8, 32})
+    for (std::int64_t d : {64, 128})
+      for (std::int64_t skv : {4096, 8192, 16384})
+        list.push_back({"decode", 1, 1, skv, h, 8, d, DType::f32, DType::f16});
+  return list;
+}
+
+bool is_prefill(const AttentionShape& s) { return std::string_view(s.label) == "prefill"; }
+
+std::string shape_name(const AttentionShape& s) {
+  std::string name = fmt::format("{} B{} ", s.label, s.batch);
+  name += is_prefill(s) ? fmt::format("S{}", s.sq) : fmt::format("Skv{}", s.skv);
+  name += fmt::format(" H{} Hkv{} D{}", s.heads, s.kv_heads, s.head_dim);
+  return name + (is_prefill(s) ? " causal" : "");
+}
+
+// One attention call's tensors. K and V larger than the device's maxStorageBufferRange
+// cannot be bound: the batch is then cut into calls of fewer sequences, all recorded into
+// one Batch and timed together (the same work and the same bytes).
+struct Operands {
+  std::vector<Tensor> q, k, v, out;
+};
+
+Operands make_operands(const Context& context, const AttentionShape& s, std::int64_t per_call) {
+  Operands o;
+  for (std::int64_t done = 0; done < s.batch; done += per_call) {
+    const std::int64_t b = std::min(per_call, s.batch - done);
+    o.q.push_back(Tensor::empty(context, s.q_dtype, {b, s.sq, s.heads, s.head_dim}));
+    o.out.push_back(Tensor::empty(context, s.q_dtype, {b, s.sq, s.heads, s.head_dim}));
+    o.k.push_back(Tensor::empty(context, s.kv_dtype, {b, s.skv, s.kv_heads, s.head_dim}));
+    o.v.push_back(Tensor::empty(context, s.kv_dtype, {b, s.skv, s.kv_heads, s.head_dim}));
+    // Finite values (0x3c3c...); the data does not change the timing.
+    for (const Tensor* t : {&o.q.back(), &o.k.back(), &o.v.back()}) t->fill_bytes(0x3c);
+  }
+  return o;
+}
+
+}  // namespace
+
+std::vector<BenchResult> bench_attention(const Context& context, const BenchSettings& settings, const PeakFloor& peak,
+                                         const std::function<void(const BenchResult&)>& on_result,
+                                         const std::function<void(const std::string&)>& on_slow) {
+  std::vector<BenchResult> results;
+  for (const AttentionShape& s : shapes()) {
+    const bool prefill = is_prefill(s);
+    const double kv_elements = static_cast<double>(s.batch * s.skv * s.kv_heads * s.head_dim);
+    const double kv_bytes = 2.0 * kv_elements * static_cast<double>(size_of(s.kv_dtype));
+    const auto range = static_cast<double>(context.device().max_storage_buffer_range);
+    const double per_sequence = kv_bytes / 2.0 / static_cast<double>(s.batch);  // one of K, V
+    const auto per_call = std::clamp<std::int64_t>(static_cast<std::int64_t>(range / per_sequence), 1, s.batch);
+    const Operands o = make_operands(context, s, per_call);
+    AttentionConfig config;
+    config.causal = true;  // decode (Sq = 1, bottom-right aligned) sees every key either way
+    const auto record = [&](Batch& b) {
+      for (std::size_t i = 0; i < o.q.size(); ++i) attention(b, config, o.q[i], o.k[i], o.v[i], o.out[i]);
+    };
+
+    BenchResult r;
+    r.op = "attention";
+    r.name = shape_name(s);
+    r.dtype = fmt::format("{}/{}", to_string(s.q_dtype), to_string(s.kv_dtype));
+    if (o.q.size() > 1)
+      r.note = fmt::format("{} calls of B{}: K, V over maxStorageBufferRange", o.q.size(), per_call);
+    // The first warm-up run says how long the rest will take.
+    const double first_ms = median_device_ms(context, {.warmup = 0, .repetitions = 1}, record);
+    if (first_ms > kSlowRunMs) {
+      const std::string slow = fmt::format("slow: {:.0f} s per run", first_ms / 1000.0);
+      r.note += (r.note.empty() ? "" : "; ") + slow;
+      if (on_slow)
+        on_slow(fmt::format("attention {} {} takes {:.0f} s per run on {}; {} more runs", r.name, r.dtype,
+                            first_ms / 1000.0, context.device().name, settings.warmup - 1 + settings.repetitions));
+    }
+    r.median_ms = median_device_ms(context, {.warmup = std::max(settings.warmup - 1, 0), .repetitions = settings.repetitions},
+                                   record);
+    if (prefill) {
+      // q k^T and p v: 2 * Sq * Skv * D FMAs per head, 2 flops each; causal sees half.
+      r.floor = "peak";
+      r.flops = 4.0 * static_cast<double>(s.batch * s.sq * s.skv * s.head_dim * s.heads) / 2.0;
+      r.gflops = r.flops / (r.median_ms * 1e6);
+      r.floor_gflops = peak.gflops;
+      r.ratio = r.gflops / peak.gflops;
+      r.target = kPrefillTarget;
+    } else {
+      r.bytes = kv_bytes;
+      r.gbps = r.bytes / (r.median_ms * 1e6);
+      r.floor_ms = copy_floor_ms(context, settings, r.bytes);
+      r.ratio = r.floor_ms / r.median_ms;
+      r.target = kDecodeTarget;
+    }
+    if (on_result) on_result(r);
+    results.push_back(r);
+  }
+  return results;
+}
+
+}  // namespace vkrope::cli
