@@ -9,6 +9,13 @@
 //  - loops over the head dim outside, keys of the tile unrolled inside (8 dims per
 //    iteration), which keeps llvmpipe's 65,535-iteration loop guard at ~2 iterations per
 //    key and the unrolled code small enough to compile quickly.
+// Decode gives a workgroup fewer query rows than the 8 SIMD lanes a CPU driver runs at once
+// (one row per kv head without GQA), and masked lanes cost as much as working ones. So the
+// lanes split into PHASES groups that take turns through each tile's keys (lane phase f
+// takes keys f, f + PHASES, ...); each keeps its own (m, l, acc) and writes it as a partial
+// of its own for attention_combine.comp, as if the keys had been split PHASES more ways.
+// A load costs a CPU driver the same whether lanes share its address or not, so in prefill
+// each lane takes LANE_ROWS query rows and every key vec4 it loads serves all of them.
 // A GPU would spill the dynamically indexed private arrays; it gets flash_attention.comp.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -29,8 +36,15 @@ layout(constant_id = 10) const uint ROPE_HALF = 1;
 layout(constant_id = 11) const bool SPLIT = false;
 layout(constant_id = 12) const bool EXPLICIT_POSITIONS = false;
 layout(constant_id = 13) const bool ROPE_K = false;
+layout(constant_id = 15) const uint PHASES = 1;  // lanes per row, dividing KEY_TILE (> 1: SPLIT)
+layout(constant_id = 16) const uint LANE_ROWS = 1;  // query rows per lane (1 when PHASES > 1)
 
 const uint VEC = HEAD_DIM / 4u;  // vec4s per head vector
+const uint LANE_KEYS = KEY_TILE / PHASES;  // keys of a tile each lane takes
+// Keys that need no rotation are read straight from k and v: on a CPU driver a load costs
+// the same from shared memory as from a buffer, and the tile copy would only add loads,
+// stores and barriers. Rotated keys go through shared memory, rotated once per tile.
+const bool DIRECT_KV = !ROPE_K;
 
 Q_BUFFER(0, QBuf, q_buf);
 KV_BUFFER(1, KBuf, k_buf);
@@ -44,52 +58,84 @@ layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[
 
 #include "rope_rotation.glsl"
 
-shared vec4 sk[KEY_TILE * VEC];  // [key][vec4 of the head dim]
-shared vec4 sv[KEY_TILE * VEC];
+// Only rotated keys use the tiles (a tile of unrotated keys may exceed shared memory).
+const uint SHARED_KEYS = DIRECT_KV ? 1u : KEY_TILE;
+shared vec4 sk[SHARED_KEYS * VEC];  // [key][vec4 of the head dim]
+shared vec4 sv[SHARED_KEYS * VEC];
 
 int query_position(uint i) { return EXPLICIT_POSITIONS ? positions[i] : int(pc.skv) - int(pc.sq) + int(i); }
 int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : int(j); }
 
 uvec2 rope_pair(uint pair) { return ROPE_INTERLEAVED ? uvec2(2u * pair, 2u * pair + 1u) : uvec2(pair, pair + ROPE_HALF); }
 
+// Vec4 c of key t + j (j < KEY_TILE) of the tile at t, from k or from the shared tile. A
+// key past the range reads the range's last key; its logit is masked out.
+vec4 key4(uint j, uint t, uint key_end, uint k_base, uint c) {
+  if (!DIRECT_KV) return sk[j * VEC + c];
+  const uint o = k_base + min(t + j, key_end - 1u) * pc.k_seq + 4u * c;
+  return vec4(KV_LOAD2(k_buf, o), KV_LOAD2(k_buf, o + 2u));
+}
+
+vec4 value4(uint j, uint t, uint key_end, uint v_base, uint c) {
+  if (!DIRECT_KV) return sv[j * VEC + c];
+  const uint o = v_base + min(t + j, key_end - 1u) * pc.v_seq + 4u * c;
+  return vec4(KV_LOAD2(v_buf, o), KV_LOAD2(v_buf, o + 2u));
+}
+
 void main() {
   const uint WG = gl_WorkGroupSize.x;
   const uint lid = gl_LocalInvocationID.x;
+  const uint SLOTS = WG / PHASES;  // lanes with rows of their own
+  const uint phase = lid / SLOTS;
   const uint group = pc.heads / pc.kv_heads;
   const uint rows = pc.sq * group;
-  const uint first_row = gl_WorkGroupID.x * WG;
-  const uint row = first_row + lid;
-  const bool row_active = row < rows;
-  const uint safe_row = min(row, rows - 1u);
-  const uint qi = safe_row / group;
+  const uint first_row = gl_WorkGroupID.x * SLOTS * LANE_ROWS;
   const uint kvh = gl_WorkGroupID.y;
-  const uint h = kvh * group + safe_row % group;
   const uint b = gl_WorkGroupID.z % pc.batch;
   const uint split = gl_WorkGroupID.z / pc.batch;
 
-  vec4 q[VEC];
-  vec4 acc[VEC];
-  const uint q_base = pc.q_offset + b * pc.q_batch + qi * pc.q_seq + h * pc.q_head;
-  for (uint c = 0u; c < VEC; ++c) {
-    q[c] = vec4(Q_LOAD2(q_buf, q_base + 4u * c), Q_LOAD2(q_buf, q_base + 4u * c + 2u));
-    acc[c] = vec4(0.0);
-  }
-  const int qp = query_position(qi);
-  if (ROPE_Q) {
-    for (uint i = 0u; i < ROPE_HALF; ++i) {
-      const uvec2 e = rope_pair(i);
-      const vec2 r = rotate(vec2(q[e.x >> 2u][e.x & 3u], q[e.y >> 2u][e.y & 3u]), rope_rotation(uint(qp), i, ROPE_HALF));
-      q[e.x >> 2u][e.x & 3u] = r.x;
-      q[e.y >> 2u][e.y & 3u] = r.y;
+  // The lane's rows: first_row + (lid % SLOTS) * LANE_ROWS + r. Rows past the end compute
+  // the last row again and write nothing.
+  uint qi[LANE_ROWS], h[LANE_ROWS];
+  int qp[LANE_ROWS];
+  bool row_active[LANE_ROWS];
+  bool any_active = false;
+  vec4 q[LANE_ROWS * VEC];
+  vec4 acc[LANE_ROWS * VEC];
+  float m[LANE_ROWS], l[LANE_ROWS], slope[LANE_ROWS];
+  [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
+    const uint row = first_row + (lid % SLOTS) * LANE_ROWS + r;
+    row_active[r] = row < rows;
+    any_active = any_active || row_active[r];
+    const uint safe_row = min(row, rows - 1u);
+    qi[r] = safe_row / group;
+    h[r] = kvh * group + safe_row % group;
+    qp[r] = query_position(qi[r]);
+    slope[r] = ALIBI ? slopes[h[r]] : 0.0;
+    m[r] = NEG_INF;
+    l[r] = 0.0;
+    const uint q_base = pc.q_offset + b * pc.q_batch + qi[r] * pc.q_seq + h[r] * pc.q_head;
+    for (uint c = 0u; c < VEC; ++c) {
+      q[r * VEC + c] = vec4(Q_LOAD2(q_buf, q_base + 4u * c), Q_LOAD2(q_buf, q_base + 4u * c + 2u));
+      acc[r * VEC + c] = vec4(0.0);
     }
+    if (ROPE_Q) {
+      for (uint i = 0u; i < ROPE_HALF; ++i) {
+        const uvec2 e = rope_pair(i) + r * HEAD_DIM;
+        const vec2 x = vec2(q[e.x >> 2u][e.x & 3u], q[e.y >> 2u][e.y & 3u]);
+        const vec2 y = rotate(x, rope_rotation(uint(qp[r]), i, ROPE_HALF));
+        q[e.x >> 2u][e.x & 3u] = y.x;
+        q[e.y >> 2u][e.y & 3u] = y.y;
+      }
+    }
+    for (uint c = 0u; c < VEC; ++c) q[r * VEC + c] *= pc.scale;
   }
-  for (uint c = 0u; c < VEC; ++c) q[c] *= pc.scale;
 
   uint key_begin = split * pc.split_keys;
   uint key_end = min(pc.skv, key_begin + pc.split_keys);
   if (!EXPLICIT_POSITIONS) {
     const int q_lo = query_position(first_row / group);
-    const int q_hi = query_position((min(first_row + WG, rows) - 1u) / group);
+    const int q_hi = query_position((min(first_row + SLOTS * LANE_ROWS, rows) - 1u) / group);
     if (CAUSAL) key_end = min(key_end, uint(max(q_hi + 1, 0)));
     if (WINDOW) {
       key_begin = max(key_begin, uint(max(q_lo - int(pc.window) + 1, 0)));
@@ -97,98 +143,125 @@ void main() {
     }
   }
 
-  const float slope = ALIBI ? slopes[h] : 0.0;
   const uint k_base = pc.k_offset + b * pc.k_batch + kvh * pc.k_head;
   const uint v_base = pc.v_offset + b * pc.v_batch + kvh * pc.v_head;
-  float m = NEG_INF;
-  float l = 0.0;
 
   for (uint t = key_begin; t < key_end; t += KEY_TILE) {
-    barrier();
-    for (uint e = lid; e < KEY_TILE * VEC; e += WG) {
-      const uint j = e / VEC;
-      const uint d = 4u * (e - j * VEC);
-      const bool in_range = t + j < key_end;
-      const uint ko = k_base + (t + j) * pc.k_seq + d, vo = v_base + (t + j) * pc.v_seq + d;
-      sk[e] = in_range ? vec4(KV_LOAD2(k_buf, ko), KV_LOAD2(k_buf, ko + 2u)) : vec4(0.0);
-      sv[e] = in_range ? vec4(KV_LOAD2(v_buf, vo), KV_LOAD2(v_buf, vo + 2u)) : vec4(0.0);
-    }
-    barrier();
-    if (ROPE_K) {
-      for (uint p = lid; p < KEY_TILE * ROPE_HALF; p += WG) {
-        const uint j = p / ROPE_HALF;
-        const uint i = p - j * ROPE_HALF;
-        if (t + j < key_end) {
-          const uvec2 e = rope_pair(i) + j * HEAD_DIM;
-          const vec2 r = rotate(vec2(sk[e.x >> 2u][e.x & 3u], sk[e.y >> 2u][e.y & 3u]),
-                                rope_rotation(uint(key_position(t + j)), i, ROPE_HALF));
-          sk[e.x >> 2u][e.x & 3u] = r.x;
-          sk[e.y >> 2u][e.y & 3u] = r.y;
-        }
+    if (!DIRECT_KV) {
+      barrier();
+      for (uint e = lid; e < KEY_TILE * VEC; e += WG) {
+        const uint j = e / VEC;
+        const uint d = 4u * (e - j * VEC);
+        const bool in_range = t + j < key_end;
+        const uint ko = k_base + (t + j) * pc.k_seq + d, vo = v_base + (t + j) * pc.v_seq + d;
+        sk[e] = in_range ? vec4(KV_LOAD2(k_buf, ko), KV_LOAD2(k_buf, ko + 2u)) : vec4(0.0);
+        sv[e] = in_range ? vec4(KV_LOAD2(v_buf, vo), KV_LOAD2(v_buf, vo + 2u)) : vec4(0.0);
       }
       barrier();
-    }
-    if (!row_active) continue;
-    // Logits of the tile: head dim outside (8 per iteration), keys inside, unrolled.
-    float s[KEY_TILE];
-    [[unroll]] for (uint j = 0u; j < KEY_TILE; ++j) s[j] = 0.0;
-    for (uint c = 0u; c < VEC; c += 2u) {
-      [[unroll]] for (uint j = 0u; j < KEY_TILE; ++j)
-        s[j] += dot(q[c], sk[j * VEC + c]) + dot(q[c + 1u], sk[j * VEC + c + 1u]);
-    }
-    float m_tile = NEG_INF;
-    [[unroll]] for (uint j = 0u; j < KEY_TILE; ++j) {
-      const int kp = key_position(min(t + j, pc.skv - 1u));
-      bool visible = t + j < key_end;
-      if (CAUSAL) visible = visible && kp <= qp;
-      if (WINDOW) visible = visible && qp - kp < int(pc.window) && (CAUSAL || kp - qp < int(pc.window));
-      float logit = s[j];
-      if (SOFTCAP) logit = pc.softcap * tanh(clamp(logit / pc.softcap, -15.0, 15.0));
-      if (ALIBI) logit -= slope * float(abs(qp - kp));
-      s[j] = visible ? logit : NEG_INF;
-      m_tile = max(m_tile, s[j]);
-    }
-    if (m_tile == NEG_INF) continue;
-    const float m_new = max(m, m_tile);
-    const float correction = exp(m - m_new);  // 0 while m is -inf
-    float p[KEY_TILE];
-    [[unroll]] for (uint j = 0u; j < KEY_TILE; ++j) {
-      p[j] = exp(s[j] - m_new);  // 0 for an invisible key
-      l = l * (j == 0u ? correction : 1.0) + p[j];
-    }
-    for (uint c = 0u; c < VEC; c += 2u) {
-      vec4 a0 = acc[c] * correction, a1 = acc[c + 1u] * correction;
-      [[unroll]] for (uint j = 0u; j < KEY_TILE; ++j) {
-        a0 += p[j] * sv[j * VEC + c];
-        a1 += p[j] * sv[j * VEC + c + 1u];
+      if (ROPE_K) {
+        for (uint p = lid; p < KEY_TILE * ROPE_HALF; p += WG) {
+          const uint j = p / ROPE_HALF;
+          const uint i = p - j * ROPE_HALF;
+          if (t + j < key_end) {
+            const uvec2 e = rope_pair(i) + j * HEAD_DIM;
+            const vec2 r = rotate(vec2(sk[e.x >> 2u][e.x & 3u], sk[e.y >> 2u][e.y & 3u]),
+                                  rope_rotation(uint(key_position(t + j)), i, ROPE_HALF));
+            sk[e.x >> 2u][e.x & 3u] = r.x;
+            sk[e.y >> 2u][e.y & 3u] = r.y;
+          }
+        }
+        barrier();
       }
-      acc[c] = a0;
-      acc[c + 1u] = a1;
     }
-    m = m_new;
+    if (!any_active) continue;
+    // Logits of the lane's keys of the tile for each of its rows: head dim outside (8 per
+    // iteration), keys and rows inside, unrolled. Key i of the lane is key
+    // PHASES * i + phase of the tile.
+    float s[LANE_ROWS * LANE_KEYS];
+    [[unroll]] for (uint x = 0u; x < LANE_ROWS * LANE_KEYS; ++x) s[x] = 0.0;
+    for (uint c = 0u; c < VEC; c += 2u) {
+      [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
+        const uint j = PHASES * i + phase;
+        const vec4 k0 = key4(j, t, key_end, k_base, c), k1 = key4(j, t, key_end, k_base, c + 1u);
+        [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r)
+          s[r * LANE_KEYS + i] += dot(q[r * VEC + c], k0) + dot(q[r * VEC + c + 1u], k1);
+      }
+    }
+    float correction[LANE_ROWS];
+    bool any_visible = false;
+    [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
+      float m_tile = NEG_INF;
+      [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
+        const uint j = PHASES * i + phase;
+        const int kp = key_position(min(t + j, pc.skv - 1u));
+        bool visible = t + j < key_end;
+        if (CAUSAL) visible = visible && kp <= qp[r];
+        if (WINDOW) visible = visible && qp[r] - kp < int(pc.window) && (CAUSAL || kp - qp[r] < int(pc.window));
+        float logit = s[r * LANE_KEYS + i];
+        if (SOFTCAP) logit = pc.softcap * tanh(clamp(logit / pc.softcap, -15.0, 15.0));
+        if (ALIBI) logit -= slope[r] * float(abs(qp[r] - kp));
+        s[r * LANE_KEYS + i] = visible ? logit : NEG_INF;
+        m_tile = max(m_tile, s[r * LANE_KEYS + i]);
+      }
+      // A row that sees none of these keys keeps its state: m_new = m, correction 1,
+      // and its weights below are all e^-inf = 0.
+      const float m_new = max(m[r], m_tile);
+      any_visible = any_visible || m_tile != NEG_INF;
+      correction[r] = m_new == NEG_INF ? 1.0 : exp(m[r] - m_new);  // 0 while m is -inf
+      float l_tile = 0.0;
+      [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
+        s[r * LANE_KEYS + i] = m_new == NEG_INF ? 0.0 : exp(s[r * LANE_KEYS + i] - m_new);  // the weights
+        l_tile += s[r * LANE_KEYS + i];
+      }
+      l[r] = l[r] * correction[r] + l_tile;
+      m[r] = m_new;
+    }
+    if (!any_visible) continue;
+    for (uint c = 0u; c < VEC; c += 2u) {
+      vec4 a[2 * LANE_ROWS];
+      [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
+        a[2u * r] = acc[r * VEC + c] * correction[r];
+        a[2u * r + 1u] = acc[r * VEC + c + 1u] * correction[r];
+      }
+      [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
+        const uint j = PHASES * i + phase;
+        const vec4 v0 = value4(j, t, key_end, v_base, c), v1 = value4(j, t, key_end, v_base, c + 1u);
+        [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
+          a[2u * r] += s[r * LANE_KEYS + i] * v0;
+          a[2u * r + 1u] += s[r * LANE_KEYS + i] * v1;
+        }
+      }
+      [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
+        acc[r * VEC + c] = a[2u * r];
+        acc[r * VEC + c + 1u] = a[2u * r + 1u];
+      }
+    }
   }
 
-  if (!row_active) return;
-  if (SPLIT) {
-    const uint base = (((split * pc.batch + b) * pc.sq + qi) * pc.heads + h) * (HEAD_DIM + 2u);
-    partials[base] = m;
-    partials[base + 1u] = l;
-    for (uint c = 0u; c < VEC; ++c) {
-      [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + 2u + 4u * c + e] = acc[c][e];
+  [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
+    if (!row_active[r]) continue;
+    if (SPLIT) {
+      const uint partial = split * PHASES + phase;
+      const uint base = (((partial * pc.batch + b) * pc.sq + qi[r]) * pc.heads + h[r]) * (HEAD_DIM + 2u);
+      partials[base] = m[r];
+      partials[base + 1u] = l[r];
+      for (uint c = 0u; c < VEC; ++c) {
+        [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + 2u + 4u * c + e] = acc[r * VEC + c][e];
+      }
+      continue;
     }
-    return;
-  }
-  if (SINKS) {
-    const float sink = sinks[h];
-    const float m_final = max(m, sink);
-    const float c = exp(m - m_final);
-    l = l * c + exp(sink - m_final);
-    for (uint i = 0u; i < VEC; ++i) acc[i] *= c;
-  }
-  const float inv_l = l > 0.0 ? 1.0 / l : 0.0;
-  const uint o_base = pc.o_offset + b * pc.o_batch + qi * pc.o_seq + h * pc.o_head;
-  for (uint c = 0u; c < VEC; ++c) {
-    Q_STORE2(o_buf, o_base + 4u * c, acc[c].xy * inv_l);
-    Q_STORE2(o_buf, o_base + 4u * c + 2u, acc[c].zw * inv_l);
+    float scale_out = 1.0, l_out = l[r];
+    if (SINKS) {
+      const float sink = sinks[h[r]];
+      const float m_final = max(m[r], sink);
+      scale_out = exp(m[r] - m_final);
+      l_out = l[r] * scale_out + exp(sink - m_final);
+    }
+    const float inv_l = l_out > 0.0 ? scale_out / l_out : 0.0;
+    const uint o_base = pc.o_offset + b * pc.o_batch + qi[r] * pc.o_seq + h[r] * pc.o_head;
+    for (uint c = 0u; c < VEC; ++c) {
+      Q_STORE2(o_buf, o_base + 4u * c, acc[r * VEC + c].xy * inv_l);
+      Q_STORE2(o_buf, o_base + 4u * c + 2u, acc[r * VEC + c].zw * inv_l);
+    }
   }
 }

@@ -12,8 +12,10 @@
 // sink) outputs zeros.
 //
 // Scratch: prefill uses none beyond the output. Decode (split over keys) uses
-//   splits * B * Sq * H * (D + 2) float32 values, splits <= 64,
-// independent of Skv squared (and linear in Skv only through the split count's cap).
+//   partials * B * Sq * H * (D + 2) float32 values,
+// partials = key ranges (<= 64) x lane phases (<= 8; > 1 only on CPU drivers, whose SIMD
+// lanes share a query row when a kv head has fewer rows than lanes); key_splits = 1 forces
+// one pass and no scratch. Independent of Skv (and never Sq x Skv).
 #pragma once
 
 #include <cstdint>

@@ -16,10 +16,11 @@ namespace vkrope {
 
 namespace {
 
-// Specialization constant ids of flash_attention.comp.
+// Specialization constant ids of flash_attention.comp and flash_attention_rows.comp (Slice:
+// the team kernel only; Phases and LaneRows: the rows kernel only).
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
-  kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kFlashConstantCount
+  kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kFlashConstantCount
 };
 
 std::string flash_shader(detail::FlashVariant variant, DType q, DType kv) {
@@ -41,13 +42,15 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
 
   const bool rope_keys = config.rope.has_value() && rotate_keys;
   const std::int64_t rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
-  const FlashShape shape = flash_shape(info, call.q.dim, rope_keys, rope_half);
+  FlashShape shape = flash_shape(info, call.q.dim, call.q.seq * call.group, rope_keys, rope_half);
+  if (config.key_splits == 1) shape.phases = 1;  // one pass asked for: no partials at all
   const std::uint32_t wg = shape.workgroup;
   const KeySplit split = choose_key_split(info, call, shape, config.key_splits);
-  const bool split_pass = split.splits > 1;
+  const std::uint32_t partial_count = split.splits * shape.phases;
+  const bool split_pass = partial_count > 1;
 
   AttentionPush push = attention_push(call, config);
-  push.splits = split.splits;
+  push.splits = partial_count;  // the combine pass merges every workgroup's and lane phase's partial
   push.split_keys = split_pass ? split.keys_per_split : push.skv;
 
   std::vector<std::uint32_t> constants(kFlashConstantCount, 0u);
@@ -55,6 +58,8 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   constants[kHeadDim] = static_cast<std::uint32_t>(call.q.dim);
   constants[kKeyTile] = shape.key_tile;
   constants[kSlice] = shape.slice;
+  constants[kPhases] = shape.phases;
+  constants[kLaneRows] = shape.lane_rows;
   constants[kCausal] = config.causal;
   constants[kWindow] = config.window.has_value();
   constants[kAlibi] = config.alibi;
@@ -82,8 +87,8 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   if (!config.sinks.empty()) sinks = side_buffer(state, config.sinks);
   if (config.alibi) slopes = alibi_buffer(state, call.q.heads);
   if (split_pass) {
-    // attention.hpp's scratch formula: splits * B * Sq * H * (D + 2) floats.
-    const std::uint64_t floats = std::uint64_t{split.splits} * static_cast<std::uint64_t>(call.q.batch * call.q.seq *
+    // attention.hpp's scratch formula: partials * B * Sq * H * (D + 2) floats.
+    const std::uint64_t floats = std::uint64_t{partial_count} * static_cast<std::uint64_t>(call.q.batch * call.q.seq *
                                                                                           call.q.heads * (call.q.dim + 2));
     if (floats * 4 > info.max_storage_buffer_range)
       throw Error(ErrorKind::InvalidArgument, "attention: split-KV scratch of " + std::to_string(floats * 4) +
@@ -99,7 +104,7 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   const Binding flash_bindings[] = {reads(q), reads(k), reads(v), split_pass ? none : writes(out),
                                     positions, angles, sinks, slopes, partials};
   const std::uint64_t rows = static_cast<std::uint64_t>(call.q.seq * call.group);
-  const std::uint64_t rows_per_group = wg / shape.team;
+  const std::uint64_t rows_per_group = shape.rows_per_workgroup();
   const auto x_groups = static_cast<std::uint32_t>((rows + rows_per_group - 1) / rows_per_group);
   const std::uint32_t z_groups = push.batch * split.splits;
   if (x_groups > info.max_workgroup_count[0] || z_groups > info.max_workgroup_count[2] ||

@@ -172,7 +172,8 @@ void set_flash_variant_override(std::optional<FlashVariant> variant) {
   variant_override = variant ? static_cast<int>(*variant) : -1;
 }
 
-FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_keys, std::int64_t rope_half) {
+FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, std::int64_t rows, bool rope_keys,
+                       std::int64_t rope_half) {
   FlashShape f;
   const int forced = variant_override.load();
   f.variant = forced >= 0 ? static_cast<FlashVariant>(forced)
@@ -182,10 +183,29 @@ FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_
   if (f.variant == FlashVariant::Rows) {
     f.slice = static_cast<std::uint32_t>(head_dim);
     f.team = 1;
-    f.workgroup = limit;
+    // CPU drivers run a workgroup as SIMD batches of 8 lanes (lavapipe at 256 bits) and run
+    // every batch through the whole kernel, masked lanes included: a decode workgroup of 64
+    // invocations with one query row would do 64 rows' work for one. Size it to the rows.
+    // A lane takes kLaneRows rows when there are enough to keep 8 lanes busy: each K/V load
+    // then serves that many rows. Measured on lavapipe (Sq 64, Skv 1024, H 8, D 64/128):
+    // 1 row 0.27 GFLOP/s, 2 rows 1.4-1.6, 4 rows 2.4-3.1 but 20-90 s to compile each
+    // pipeline (llvmpipe spends it on the larger private arrays), so 2.
+    constexpr std::int64_t kLaneRows = 2;
+    f.lane_rows = rows >= 8 * kLaneRows ? kLaneRows : 1;
+    const std::int64_t lanes = (std::max<std::int64_t>(rows, 1) + f.lane_rows - 1) / f.lane_rows;
+    const auto wanted = static_cast<std::uint32_t>(
+        std::bit_ceil(std::clamp<std::uint64_t>(static_cast<std::uint64_t>(lanes), 1, limit)));
+    f.workgroup = std::min(limit, std::max(wanted, 8u));
     // K and V tiles only; at most 16 keys (the kernel unrolls over a tile's keys).
     f.key_tile = static_cast<std::uint32_t>(
         std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / (8u * dim), 1, 16)));
+    // Lanes left over by fewer rows than the workgroup share the rows' keys instead.
+    f.phases = std::min(f.workgroup / std::min(f.workgroup, wanted), f.key_tile);
+    // Unrotated keys come straight from k and v, not through shared memory, so a tile of
+    // any size fits: 16 keys per lane (8 with two rows, the same unrolled code size) spread
+    // the lane's fixed cost per tile (q and the accumulator are dynamically indexed private
+    // arrays: gathers and scatters).
+    if (!rope_keys) f.key_tile = (f.lane_rows > 1 ? 8 : 16) * f.phases;
   } else {
     for (std::uint32_t slice : {32u, 24u, 16u, 8u})
       if (head_dim % slice == 0) {
@@ -204,7 +224,9 @@ FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_
   if (info.name.find("llvmpipe") != std::string::npos) {
     const auto ceil_div = [](std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; };
     const std::uint64_t tile = f.key_tile;
-    std::uint64_t per_tile = 1 + ceil_div(tile * dim / 4, f.workgroup) +
+    // (The rows variant loads a shared tile only for rotated keys.)
+    const bool tile_load = f.variant == FlashVariant::Team || rope_keys;
+    std::uint64_t per_tile = 1 + (tile_load ? ceil_div(tile * dim / 4, f.workgroup) : 0) +
                              (rope_keys ? ceil_div(tile * static_cast<std::uint64_t>(rope_half), f.workgroup) : 0);
     per_tile += f.variant == FlashVariant::Rows ? 2 * (dim / 8)  // dot and update loops, 8 dims each
                                                 : 2 * tile;      // partial-dot and softmax loops, per key
@@ -222,7 +244,7 @@ KeySplit choose_key_split(const DeviceInfo& info, const AttentionCall& call, con
   if (splits == 0) {
     // Workgroups the queries give on their own, and what the device wants to stay busy:
     // a CPU driver runs one workgroup per thread; a GPU wants a few per compute unit.
-    const std::int64_t rows = shape.workgroup / shape.team;
+    const std::int64_t rows = shape.rows_per_workgroup();
     const std::int64_t groups = (call.q.seq * call.group + rows - 1) / rows * call.k.heads * call.q.batch;
     const std::int64_t wanted = info.type == DeviceType::Cpu ? 8 : 512;
     splits = groups >= wanted ? 1 : (wanted + groups - 1) / groups;

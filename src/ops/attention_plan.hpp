@@ -47,8 +47,13 @@ struct FlashShape {
   std::uint32_t workgroup = 64; // rows * team
   std::uint32_t key_tile = 16;  // K and V tiles (plus the team's partial dots) fit shared memory
   std::int64_t max_keys_per_pass = 0;  // keys one workgroup may cover (0: no limit)
+  std::uint32_t phases = 1;     // Rows: lanes sharing a row, each taking every phases-th key
+  std::uint32_t lane_rows = 1;  // Rows: query rows per lane
+  std::uint32_t rows_per_workgroup() const { return workgroup / team / phases * lane_rows; }
 };
-FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, bool rope_keys, std::int64_t rope_half);
+// `rows`: query rows per kv head (Sq * H / Hkv); a CPU driver's workgroup shrinks to fit them.
+FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, std::int64_t rows, bool rope_keys,
+                       std::int64_t rope_half);
 
 // How many key ranges to split the keys into: 1 (one pass) unless the query rows alone
 // give the device too few workgroups (decode); `requested` (AttentionConfig::key_splits)

@@ -17,10 +17,16 @@ namespace vkrope::cli {
 struct BenchSettings {
   int warmup = 2;
   int repetitions = 5;
+  std::string filter;  // run only the cases whose "shape dtype" contains this; empty: all
 };
 
+// Whether a case named `name` with storage `dtype` passes the settings' filter.
+inline bool selected(const BenchSettings& settings, const std::string& name, const std::string& dtype) {
+  return settings.filter.empty() || (name + " " + dtype).find(settings.filter) != std::string::npos;
+}
+
 // Attention's prefill shapes take seconds per run on CPU drivers: fewer runs by default.
-inline constexpr BenchSettings kAttentionBenchSettings{.warmup = 1, .repetitions = 3};
+inline const BenchSettings kAttentionBenchSettings{.warmup = 1, .repetitions = 3};
 // A case whose first run takes longer than this is still run, and says so.
 inline constexpr double kSlowRunMs = 10000.0;
 

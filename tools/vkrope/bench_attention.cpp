@@ -16,6 +16,7 @@ struct AttentionShape {
   const char* label;  // "prefill" or "decode"
   std::int64_t batch, sq, skv, heads, kv_heads, head_dim;
   DType q_dtype, kv_dtype;
+  bool causal = true;
 };
 
 constexpr double kPrefillTarget = 0.3;  // of peak
@@ -33,6 +34,9 @@ std::vector<AttentionShape> shapes() {
     for (std::int64_t d : {64, 128})
       for (std::int64_t skv : {4096, 8192, 16384})
         list.push_back({"decode", 1, 1, skv, h, 8, d, DType::f32, DType::f16});
+  // The peer's shapes (../shared/PEERS.md) not already above: a vision model's unmasked
+  // prefill (about 150 GFLOP: minutes per run on a CPU driver; select it with --filter).
+  list.push_back({"prefill", 1, 5776, 5776, 16, 16, 72, DType::f32, DType::f16, false});
   return list;
 }
 
@@ -42,7 +46,7 @@ std::string shape_name(const AttentionShape& s) {
   std::string name = fmt::format("{} B{} ", s.label, s.batch);
   name += is_prefill(s) ? fmt::format("S{}", s.sq) : fmt::format("Skv{}", s.skv);
   name += fmt::format(" H{} Hkv{} D{}", s.heads, s.kv_heads, s.head_dim);
-  return name + (is_prefill(s) ? " causal" : "");
+  return name + (is_prefill(s) ? (s.causal ? " causal" : " full") : "");
 }
 
 // One attention call's tensors. K and V larger than the device's maxStorageBufferRange
@@ -73,6 +77,10 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
                                          const std::function<void(const std::string&)>& on_slow) {
   std::vector<BenchResult> results;
   for (const AttentionShape& s : shapes()) {
+    const std::string dtype = fmt::format("{}/{}", to_string(s.q_dtype), to_string(s.kv_dtype));
+    if (!selected(settings, shape_name(s), dtype)) continue;
+    // By default the long unmasked peer prefill runs only when the filter names it.
+    if (!s.causal && is_prefill(s) && settings.filter.empty()) continue;
     const bool prefill = is_prefill(s);
     const double kv_elements = static_cast<double>(s.batch * s.skv * s.kv_heads * s.head_dim);
     const double kv_bytes = 2.0 * kv_elements * static_cast<double>(size_of(s.kv_dtype));
@@ -81,7 +89,7 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
     const auto per_call = std::clamp<std::int64_t>(static_cast<std::int64_t>(range / per_sequence), 1, s.batch);
     const Operands o = make_operands(context, s, per_call);
     AttentionConfig config;
-    config.causal = true;  // decode (Sq = 1, bottom-right aligned) sees every key either way
+    config.causal = s.causal;  // decode (Sq = 1, bottom-right aligned) sees every key either way
     const auto record = [&](Batch& b) {
       for (std::size_t i = 0; i < o.q.size(); ++i) attention(b, config, o.q[i], o.k[i], o.v[i], o.out[i]);
     };
@@ -89,7 +97,7 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
     BenchResult r;
     r.op = "attention";
     r.name = shape_name(s);
-    r.dtype = fmt::format("{}/{}", to_string(s.q_dtype), to_string(s.kv_dtype));
+    r.dtype = dtype;
     if (o.q.size() > 1)
       r.note = fmt::format("{} calls of B{}: K, V over maxStorageBufferRange", o.q.size(), per_call);
     // The first warm-up run says how long the rest will take.
@@ -106,7 +114,7 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
     if (prefill) {
       // q k^T and p v: 2 * Sq * Skv * D FMAs per head, 2 flops each; causal sees half.
       r.floor = "peak";
-      r.flops = 4.0 * static_cast<double>(s.batch * s.sq * s.skv * s.head_dim * s.heads) / 2.0;
+      r.flops = 4.0 * static_cast<double>(s.batch * s.sq * s.skv * s.head_dim * s.heads) / (s.causal ? 2.0 : 1.0);
       r.gflops = r.flops / (r.median_ms * 1e6);
       r.floor_gflops = peak.gflops;
       r.ratio = r.gflops / peak.gflops;

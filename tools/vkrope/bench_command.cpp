@@ -43,7 +43,7 @@ void print_attention(const Context& context, const BenchSettings& settings, cons
     if (r.floor != phase) {
       phase = r.floor;
       if (phase == "peak")
-        fmt::print("\nprefill: GFLOP/s counts 4 * Sq * Skv * D * H / 2 (causal); ratio = GFLOP/s / peak {:.1f}\n"
+        fmt::print("\nprefill: GFLOP/s counts 4 * Sq * Skv * D * H, halved when causal; ratio = GFLOP/s / peak {:.1f}\n"
                    "{:<40} {:<7} {:>10} {:>9} {:>7}  {}\n",
                    peak.gflops, "shape", "q/kv", "median ms", "GFLOP/s", "ratio", "note");
       else
@@ -78,6 +78,7 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     std::string op_flag;  // --op
     std::string json;
     int repetitions = 0;  // 0: each op's default
+    std::string filter;
   };
   auto args = std::make_shared<Args>();
   const auto ops = CLI::IsMember({"rope", "attention", "all"});
@@ -88,6 +89,9 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
                   fmt::format("timed runs per case (median reported); default {} for rope, {} for attention",
                               BenchSettings{}.repetitions, kAttentionBenchSettings.repetitions))
       ->check(CLI::Range(1, 1000));
+  sub->add_option("--filter", args->filter,
+                  "run only the cases whose shape and dtype contain this text, e.g. 'decode B1 Skv4096' or "
+                  "'f32/f16'; it also selects the peer's long unmasked prefill ('full')");
   return [&global, args] {
     if (!args->op.empty() && !args->op_flag.empty() && args->op != args->op_flag)
       throw Error(ErrorKind::InvalidArgument,
@@ -103,6 +107,7 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     BenchSettings rope_settings;
     BenchSettings attention_settings = kAttentionBenchSettings;
     if (args->repetitions > 0) rope_settings.repetitions = attention_settings.repetitions = args->repetitions;
+    rope_settings.filter = attention_settings.filter = args->filter;
     fmt::print("vkrope bench on {} ({})\n", context.device().name, to_string(context.device().emulation));
     const CopyFloor copy = measure_copy(context, 64ull << 20);
     const PeakFloor peak = measure_peak(context);

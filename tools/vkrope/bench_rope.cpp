@@ -41,6 +41,7 @@ std::vector<BenchResult> bench_rope(const Context& context, const BenchSettings&
   std::vector<BenchResult> results;
   for (const RopeShape& s : kShapes) {
     for (DType dtype : {DType::f32, DType::f16}) {
+      if (!selected(settings, shape_name(s), std::string(to_string(dtype)))) continue;
       RopeConfig config;
       config.head_dim = s.head_dim;
       config.layout = s.layout;
