@@ -186,12 +186,12 @@ FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, std::int64
     // CPU drivers run a workgroup as SIMD batches of 8 lanes (lavapipe at 256 bits) and run
     // every batch through the whole kernel, masked lanes included: a decode workgroup of 64
     // invocations with one query row would do 64 rows' work for one. Size it to the rows.
-    // A lane takes kLaneRows rows when there are enough to keep 8 lanes busy: each K/V load
-    // then serves that many rows. Measured on lavapipe (Sq 64, Skv 1024, H 8, D 64/128):
+    // A lane takes kLaneRows rows (decode too: the H / Hkv rows of a GQA group), so each K/V
+    // load serves that many rows. Measured on lavapipe (Sq 64, Skv 1024, H 8, D 64/128):
     // 1 row 0.27 GFLOP/s, 2 rows 1.4-1.6, 4 rows 2.4-3.1 but 20-90 s to compile each
     // pipeline (llvmpipe spends it on the larger private arrays), so 2.
     constexpr std::int64_t kLaneRows = 2;
-    f.lane_rows = rows >= 8 * kLaneRows ? kLaneRows : 1;
+    f.lane_rows = rows >= kLaneRows ? kLaneRows : 1;
     const std::int64_t lanes = (std::max<std::int64_t>(rows, 1) + f.lane_rows - 1) / f.lane_rows;
     const auto wanted = static_cast<std::uint32_t>(
         std::bit_ceil(std::clamp<std::uint64_t>(static_cast<std::uint64_t>(lanes), 1, limit)));
