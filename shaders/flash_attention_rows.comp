@@ -14,8 +14,9 @@
 // lanes split into PHASES groups that take turns through each tile's keys (lane phase f
 // takes keys f, f + PHASES, ...); each keeps its own (m, l, acc) and writes it as a partial
 // of its own for attention_combine.comp, as if the keys had been split PHASES more ways.
-// A load costs a CPU driver the same whether lanes share its address or not, so in prefill
-// each lane takes LANE_ROWS query rows and every key vec4 it loads serves all of them.
+// A load costs a CPU driver the same whether lanes share its address or not, so each lane
+// takes LANE_ROWS query rows (in prefill and in GQA decode alike) and every key vec4 it
+// loads serves all of them.
 // A GPU would spill the dynamically indexed private arrays; it gets flash_attention.comp.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -37,7 +38,7 @@ layout(constant_id = 11) const bool SPLIT = false;
 layout(constant_id = 12) const bool EXPLICIT_POSITIONS = false;
 layout(constant_id = 13) const bool ROPE_K = false;
 layout(constant_id = 15) const uint PHASES = 1;  // lanes per row, dividing KEY_TILE (> 1: SPLIT)
-layout(constant_id = 16) const uint LANE_ROWS = 1;  // query rows per lane (1 when PHASES > 1)
+layout(constant_id = 16) const uint LANE_ROWS = 1;  // query rows per lane
 
 const uint VEC = HEAD_DIM / 4u;  // vec4s per head vector
 const uint LANE_KEYS = KEY_TILE / PHASES;  // keys of a tile each lane takes
