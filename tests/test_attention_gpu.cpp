@@ -400,6 +400,28 @@ TEST_P(AttentionOptionTest, ScratchFollowsTheHeaderFormula) {
   }
 }
 
+// Split passes whose scratch would pass kMaxAttentionScratch run over chunks of query rows
+// sharing one buffer, each chunk's queries at their own positions (causal: the chunks see
+// different key prefixes). 1024 keys give 64 key ranges (tiles of 8 or 16 keys), 64 x 8
+// heads x 66 floats = 135 KB per query row, so 1000 rows would need 135 MB: three chunks,
+// and a peak far below 135 MB shows the chunks ran.
+TEST_P(AttentionOptionTest, OversizeSplitScratchRunsInQueryChunks) {
+  const std::uint32_t seed = this->seed();
+  std::mt19937 rng(seed);
+  AttentionCase c;
+  c.sq = 1000;
+  c.skv = 1024;
+  c.heads = c.kv_heads = 8;
+  c.head_dim = 64;
+  c.config.causal = true;
+  c.config.key_splits = 64;
+  context().reset_peak_memory();
+  const AttentionResult r = run_attention_case(context(), c, rng);
+  EXPECT_LE(r.report.rel_err, attention_case_tolerance(c)) << r.report.to_string() << " (seed " << seed << ")";
+  // Inputs and output are 4 x 2 MB; the scratch is held to the cap.
+  EXPECT_LE(context().memory_stats().peak_bytes, kMaxAttentionScratch + (8u << 20));
+}
+
 // --- Bad input ---------------------------------------------------------------------------------
 
 TEST_P(AttentionOptionTest, BadInputIsRejectedWithoutWriting) {

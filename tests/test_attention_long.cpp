@@ -1,5 +1,5 @@
 // The memory case at full size: causal prefill of 16,384 tokens (f16, H = 8,
-// D = 128) on every device, one pass, with no scratch beyond the output, spot-checked
+// D = 128) on every device, with scratch bounded independently of Skv, spot-checked
 // against the double reference on sampled rows. Minutes on CPU drivers, so labelled
 // `long` (./run.sh test skips it unless VKROPE_LONG_TESTS=1).
 #include <gtest/gtest.h>
@@ -31,7 +31,10 @@ TEST_P(AttentionLongTest, Prefill16kFitsWithoutQuadraticScratch) {
   attention(c, q, k, v, out);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::uint64_t scratch = context().memory_stats().peak_bytes - before;
-  EXPECT_LE(scratch, 4096u) << "one-pass prefill should need no scratch (only small side buffers)";
+  // One pass needs no scratch; llvmpipe's loop guard caps a pass at ~14k keys at D = 128,
+  // so there it takes two key ranges, whose partials are held to kMaxAttentionScratch
+  // (attention.hpp): 64 MiB against 17 GB for the Sq x Skv scores in f32.
+  EXPECT_LE(scratch, kMaxAttentionScratch + 4096u);
   RecordProperty("scratch_bytes", std::to_string(scratch));
   RecordProperty("inputs_and_output_bytes", std::to_string(before));
   RecordProperty("seconds", std::to_string(seconds));

@@ -11,11 +11,14 @@
 // denominator (as in gpt-oss), attending to nothing. A query that sees no key (and has no
 // sink) outputs zeros.
 //
-// Scratch: prefill uses none beyond the output. Decode (split over keys) uses
-//   partials * B * Sq * H * (D + 2) float32 values,
-// partials = key ranges (<= 64) x lane phases (<= 8; > 1 only on CPU drivers, whose SIMD
-// lanes share a query row when a kv head has fewer rows than lanes); key_splits = 1 forces
-// one pass and no scratch. Independent of Skv (and never Sq x Skv).
+// Scratch: a one-pass call uses none beyond the output. A call split over keys (decode, or
+// any call on llvmpipe whose keys exceed what its loop guard lets one pass cover, ~14k at
+// D = 128) uses
+//   min(partials * B * Sq * H * (D + 2) * 4 bytes, kMaxAttentionScratch)
+// partials = key ranges (<= 64, or Skv / keys-per-pass) x lane phases (<= 8; > 1 only on
+// CPU drivers, whose SIMD lanes share a query row when a kv head has fewer rows than
+// lanes): past the cap the queries run in chunks that share one buffer. key_splits = 1
+// forces one pass and no scratch where the device allows it. Never Sq x Skv.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +30,9 @@
 #include "vkrope/tensor.hpp"
 
 namespace vkrope {
+
+// The most split-KV scratch one attention call allocates (see the formula above).
+inline constexpr std::uint64_t kMaxAttentionScratch = std::uint64_t{64} << 20;
 
 struct AttentionConfig {
   std::optional<double> scale;  // default 1 / sqrt(head_dim); must be finite

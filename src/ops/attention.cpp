@@ -32,21 +32,98 @@ std::string flash_shader(detail::FlashVariant variant, DType q, DType kv) {
 
 namespace detail {
 
+namespace {
+
+// How one flash dispatch (and its combine pass, when split) is cut.
+struct FlashPlan {
+  AttentionCall call;
+  FlashShape shape;
+  KeySplit split;
+  std::uint32_t partial_count = 1;  // key ranges x lane phases
+  std::uint64_t scratch_bytes = 0;  // attention.hpp's formula: partials * B * Sq * H * (D + 2) floats
+};
+
+FlashPlan plan_flash(const DeviceInfo& info, const AttentionConfig& config, const Tensor& q, const Tensor& k,
+                     const Tensor& v, const Tensor& out, bool rotate_keys) {
+  FlashPlan p;
+  p.call = prepare_attention(config, q, k, v, out);
+  const bool rope_keys = config.rope.has_value() && rotate_keys;
+  const std::int64_t rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
+  p.shape = flash_shape(info, p.call.q.dim, p.call.q.seq * p.call.group, rope_keys, rope_half);
+  if (config.key_splits == 1) p.shape.phases = 1;  // one pass asked for: no partials at all
+  p.split = choose_key_split(info, p.call, p.shape, config.key_splits);
+  p.partial_count = p.split.splits * p.shape.phases;
+  if (p.partial_count > 1)
+    p.scratch_bytes = 4ull * p.partial_count *
+                      static_cast<std::uint64_t>(p.call.q.batch * p.call.q.seq * p.call.q.heads * (p.call.q.dim + 2));
+  return p;
+}
+
+// A view of rows [first, first + count) of the sequence dimension of a [B, S, H, D] or
+// [S, H, D] tensor.
+Tensor sequence_rows(const Tensor& t, std::int64_t first, std::int64_t count) {
+  const std::size_t seq_dim = t.shape().size() == 4 ? 1 : 0;
+  Shape shape = t.shape();
+  shape[seq_dim] = count;
+  return t.view(shape, t.strides(), t.offset() + first * t.strides()[seq_dim]);
+}
+
+void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
+               const Tensor& v, const Tensor& out, bool rotate_keys,
+               const std::shared_ptr<BufferStorage>& shared_scratch);
+
+}  // namespace
+
 void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
                         const Tensor& v, const Tensor& out, bool rotate_keys) {
-  const AttentionCall call = prepare_attention(config, q, k, v, out);
   BatchState& state = batch.state();
   if (q.storage()->context != state.context.state())
     throw Error(ErrorKind::InvalidArgument, "attention: tensors belong to another Context than the batch");
   const DeviceInfo& info = state.ctx.effective;
+  const FlashPlan plan = plan_flash(info, config, q, k, v, out, rotate_keys);
+  const std::uint64_t budget = std::min<std::uint64_t>(kMaxAttentionScratch, info.max_storage_buffer_range);
+  if (plan.scratch_bytes <= budget || plan.call.q.seq == 1) {
+    run_flash(batch, plan, config, q, k, v, out, rotate_keys, nullptr);
+    return;
+  }
+  // Split passes over many queries (a long prefill on llvmpipe, whose loop guard caps the
+  // keys of one pass) would need more scratch than the budget: run them over chunks of
+  // query rows that share one scratch buffer (the batch's barriers order the chunks). A
+  // chunk's queries keep their positions, given explicitly.
+  const std::uint64_t per_row = plan.scratch_bytes / static_cast<std::uint64_t>(plan.call.q.seq);
+  const std::int64_t rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(budget / per_row));
+  AttentionConfig chunk = config;
+  std::vector<std::int64_t> query_positions = config.query_positions;
+  if (!plan.call.explicit_positions) {
+    const std::int64_t sq = plan.call.q.seq, skv = plan.call.k.seq;
+    for (std::int64_t i = 0; i < sq; ++i) query_positions.push_back(skv - sq + i);
+    chunk.key_positions.resize(static_cast<std::size_t>(skv));
+    for (std::int64_t j = 0; j < skv; ++j) chunk.key_positions[static_cast<std::size_t>(j)] = j;
+  }
+  const auto scratch = allocate_storage(state.context.state(), per_row * static_cast<std::uint64_t>(rows));
+  for (std::int64_t first = 0; first < plan.call.q.seq; first += rows) {
+    const std::int64_t count = std::min(rows, plan.call.q.seq - first);
+    chunk.query_positions.assign(query_positions.begin() + first, query_positions.begin() + first + count);
+    const Tensor q_rows = sequence_rows(q, first, count), out_rows = sequence_rows(out, first, count);
+    run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys), chunk, q_rows, k, v, out_rows,
+              rotate_keys, scratch);
+  }
+}
 
+namespace {
+
+void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
+               const Tensor& v, const Tensor& out, bool rotate_keys,
+               const std::shared_ptr<BufferStorage>& shared_scratch) {
+  BatchState& state = batch.state();
+  const DeviceInfo& info = state.ctx.effective;
+  const AttentionCall& call = plan.call;
+  const FlashShape& shape = plan.shape;
+  const KeySplit& split = plan.split;
   const bool rope_keys = config.rope.has_value() && rotate_keys;
   const std::int64_t rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
-  FlashShape shape = flash_shape(info, call.q.dim, call.q.seq * call.group, rope_keys, rope_half);
-  if (config.key_splits == 1) shape.phases = 1;  // one pass asked for: no partials at all
   const std::uint32_t wg = shape.workgroup;
-  const KeySplit split = choose_key_split(info, call, shape, config.key_splits);
-  const std::uint32_t partial_count = split.splits * shape.phases;
+  const std::uint32_t partial_count = plan.partial_count;
   const bool split_pass = partial_count > 1;
 
   AttentionPush push = attention_push(call, config);
@@ -87,14 +164,13 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   if (!config.sinks.empty()) sinks = side_buffer(state, config.sinks);
   if (config.alibi) slopes = alibi_buffer(state, call.q.heads);
   if (split_pass) {
-    // attention.hpp's scratch formula: partials * B * Sq * H * (D + 2) floats.
-    const std::uint64_t floats = std::uint64_t{partial_count} * static_cast<std::uint64_t>(call.q.batch * call.q.seq *
-                                                                                          call.q.heads * (call.q.dim + 2));
-    if (floats * 4 > info.max_storage_buffer_range)
-      throw Error(ErrorKind::InvalidArgument, "attention: split-KV scratch of " + std::to_string(floats * 4) +
+    if (plan.scratch_bytes > info.max_storage_buffer_range)  // one query row's partials: never in practice
+      throw Error(ErrorKind::InvalidArgument, "attention: split-KV scratch of " + std::to_string(plan.scratch_bytes) +
                                                   " bytes exceeds maxStorageBufferRange; use key_splits = 1");
-    auto storage = allocate_storage(state.context.state(), floats * 4);
-    partials = {storage, 0, storage->size, true};
+    auto storage = shared_scratch && shared_scratch->size >= plan.scratch_bytes
+                       ? shared_scratch
+                       : allocate_storage(state.context.state(), plan.scratch_bytes);
+    partials = {storage, 0, plan.scratch_bytes, true};
   }
 
   const std::string label = "attention " + std::string(to_string(q.dtype())) + shape_to_string(q.shape()) + " kv " +
@@ -126,6 +202,7 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
                  {static_cast<std::uint32_t>((combine_rows + combine_wg - 1) / combine_wg), 1, 1}, label + " combine");
 }
 
+}  // namespace
 }  // namespace detail
 
 void attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
