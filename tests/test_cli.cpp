@@ -11,54 +11,13 @@
 #include <random>
 
 #include "io/npy.hpp"
+#include "support/cli_fixture.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/reference.hpp"
 
 namespace vkrope::test {
 namespace {
-
-namespace fs = std::filesystem;
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-class CliTest : public testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vkrope-cli-" + std::to_string(fresh_seed()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  CliRun run(const std::string& args) {
-    const std::string cmd = std::string(VKROPE_CLI_PATH) + " " + args + " >" + (dir_ / "out").string() + " 2>" +
-                            (dir_ / "err").string();
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out"), slurp(dir_ / "err")};
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  // Expects exit 2 with exactly one line on stderr and no output file.
-  void expect_usage_error(const std::string& args, const std::string& needle, const std::string& output = "") {
-    const CliRun r = run(args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
-    if (!output.empty()) {
-      EXPECT_FALSE(fs::exists(output)) << args << " created " << output;
-    }
-  }
-
-  fs::path dir_;
-};
 
 TEST_F(CliTest, DevicesMarksTheDefaultAndRefusesAnUnknownSelector) {
   const CliRun r = run("devices");

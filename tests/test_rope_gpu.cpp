@@ -8,12 +8,14 @@
 
 #include "ops/rope_check.hpp"
 #include "support/device_matrix.hpp"
-#include "support/rope_cases.hpp"
+#include "conformance/rope_case.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/reference.hpp"
 
 namespace vkrope::test {
 namespace {
+
+using namespace vkrope::conformance;
 
 using ScalingParam = std::tuple<DeviceCase, RopeScalingType>;
 

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   add(cli::add_demo_command);
   add(cli::add_rope_command);
   add(cli::add_attention_command);
+  add(cli::add_conformance_command);
   add(cli::add_bench_command);
 
   try {

@@ -1,4 +1,4 @@
-#include "support/rope_cases.hpp"
+#include "conformance/rope_case.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "vkrope/check.hpp"
 #include "vkrope/reference.hpp"
 
-namespace vkrope::test {
+namespace vkrope::conformance {
 
 namespace {
 
@@ -149,6 +149,7 @@ RopeResult run_rope_case(const Context& ctx, const RopeCase& c, std::mt19937& rn
   const CompareReport rk = compare((k_out ? k_out->view : k).download(), k_ref);
 
   RopeResult result;
+  result.rel_err = std::max(rq.rel_err, rk.rel_err);
   result.max_abs_err = std::max(rq.max_abs_err, rk.max_abs_err);
   for (float x : q_in) result.max_abs_input = std::max<double>(result.max_abs_input, std::abs(x));
   for (float x : k_in) result.max_abs_input = std::max<double>(result.max_abs_input, std::abs(x));
@@ -164,4 +165,4 @@ RopeResult run_rope_case(const Context& ctx, const RopeCase& c, std::mt19937& rn
   return result;
 }
 
-}  // namespace vkrope::test
+}  // namespace vkrope::conformance

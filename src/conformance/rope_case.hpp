@@ -1,4 +1,4 @@
-// Building blocks of the RoPE GPU tests: configurations of every scaling type and a runner
+// Building blocks of the RoPE GPU tests and of `vkrope conformance`: configurations of every scaling type and a runner
 // that checks one call against the double-precision reference.
 #pragma once
 
@@ -7,7 +7,7 @@
 
 #include "vkrope/rope.hpp"
 
-namespace vkrope::test {
+namespace vkrope::conformance {
 
 // A small but complete configuration of each scaling type (head_dim 64 unless `partial`,
 // where rotary_dim is 24: not a multiple of 16, and 12 pairs for interleaved/neox both).
@@ -28,6 +28,7 @@ struct RopeCase {
 };
 
 struct RopeResult {
+  double rel_err = 0.0;         // worst L2 relative error over q and k
   double max_abs_err = 0.0;     // worst over q and k, against the reference
   double max_abs_input = 0.0;
   double tolerance = 0.0;       // allowed max_abs_err
@@ -38,4 +39,4 @@ struct RopeResult {
 // Runs the case on `context` with random inputs from `rng`; poisons outputs first.
 RopeResult run_rope_case(const Context& context, const RopeCase& c, std::mt19937& rng);
 
-}  // namespace vkrope::test
+}  // namespace vkrope::conformance

@@ -8,7 +8,7 @@
 #include "vkrope/attention.hpp"
 #include "vkrope/check.hpp"
 
-namespace vkrope::test {
+namespace vkrope::conformance {
 
 struct AttentionCase {
   std::int64_t batch = 1, sq = 1, skv = 1, heads = 8, kv_heads = 8, head_dim = 64;
@@ -20,8 +20,8 @@ struct AttentionCase {
   std::string describe() const;
 };
 
-// Relative error per storage type, as the issue asks, justified in attention_check.hpp:
-// f32 1e-5, f16 output 2e-3.
+// Relative error per storage type, justified in attention_check.hpp: f32 1e-5, f16 output
+// 2e-3; plus, for inputs scaled past 1, the f32 rounding error of the larger logits.
 double attention_case_tolerance(const AttentionCase& c);
 
 struct AttentionResult {
@@ -33,4 +33,4 @@ struct AttentionResult {
 // Fresh random q, k, v from `rng`; runs vkrope::attention and the reference.
 AttentionResult run_attention_case(const Context& ctx, const AttentionCase& c, std::mt19937& rng);
 
-}  // namespace vkrope::test
+}  // namespace vkrope::conformance
