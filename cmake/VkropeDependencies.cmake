@@ -38,6 +38,17 @@ if(VKROPE_BUILD_TOOLS)
   vkrope_require(fmt_FOUND "fmt" libfmt-dev)
 endif()
 
+# stb (libstb-dev): stb_image_write and stb_image in libstb; stb_easy_font is header-only.
+# Charts (src/plot) and the samples' images.
+find_path(STB_INCLUDE_DIR stb_image_write.h PATH_SUFFIXES stb)
+find_library(STB_LIBRARY stb)
+vkrope_require(STB_LIBRARY "stb" libstb-dev)
+if(STB_LIBRARY AND NOT TARGET stb::stb)
+  add_library(stb::stb UNKNOWN IMPORTED)
+  set_target_properties(stb::stb PROPERTIES IMPORTED_LOCATION ${STB_LIBRARY}
+                        INTERFACE_INCLUDE_DIRECTORIES ${STB_INCLUDE_DIR})
+endif()
+
 if(VKROPE_BUILD_TESTS)
   find_package(GTest QUIET)
   vkrope_require(GTest_FOUND "GoogleTest" libgtest-dev)

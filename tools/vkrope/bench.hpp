@@ -18,6 +18,7 @@ struct BenchSettings {
   int warmup = 2;
   int repetitions = 5;
   std::string filter;  // run only the cases whose "shape dtype" contains this; empty: all
+  bool decode_only = false;  // attention: skip the prefill shapes (bench --op decode)
 };
 
 // Whether a case named `name` with storage `dtype` passes the settings' filter.
@@ -45,6 +46,10 @@ struct BenchResult {
   double ratio = 0;     // 1 = as fast as the floor
   double target = 0;    // the ratio the issue asks for (reported, not asserted); 0: none
   std::string note;     // e.g. "slow: 42 s per run", "2 dispatches of B4 (K/V > maxStorageBufferRange)"
+  // Attention decode: the context length and the rest of the shape, for the time-against-
+  // context chart.
+  std::int64_t skv = 0;
+  std::string series;
 };
 
 // Median device time of the dispatches `record` adds to a batch.
@@ -56,12 +61,29 @@ double copy_floor_ms(const Context& context, const BenchSettings& settings, doub
 
 std::vector<BenchResult> bench_rope(const Context& context, const BenchSettings& settings);
 
+// One attention benchmark shape. Prefill (Sq > 8) is measured in GFLOP/s against the peak
+// FMA rate; decode (Sq <= 8) in GB/s of K and V read against the copy kernel.
+struct AttentionBenchShape {
+  std::int64_t batch = 1, sq = 1, skv = 1, heads = 32, kv_heads = 8, head_dim = 128;
+  DType q_dtype = DType::f32, kv_dtype = DType::f32;
+  bool causal = true;
+  bool custom = false;  // from --shape: always runs, whatever the filter
+  bool is_prefill() const { return sq > 8; }
+};
+// The shapes of the attention issue's benchmark item and the peer's (../shared/PEERS.md).
+std::vector<AttentionBenchShape> default_attention_shapes();
+// --shape SPEC: comma-separated key=value pairs, e.g. "b=1,sq=1,skv=8192,h=32,hkv=8,d=128,
+// q=f32,kv=f16,causal=1". Keys: b (default 1), sq (required), skv (default sq), h
+// (required), hkv (default h), d (default 128), q and kv (f32 or f16; dtype=X sets both;
+// default f32), causal (0 or 1, default 1). Throws InvalidArgument naming the bad part.
+AttentionBenchShape parse_attention_shape(const std::string& spec);
+
 // Attention prefill (GFLOP/s against `peak`) and decode (K/V GB/s against the copy kernel)
 // shapes. `on_result` sees each result as soon as it is measured (the whole set takes
 // minutes on CPU drivers); `on_slow` hears before the remaining runs of a case whose first
 // run took longer than kSlowRunMs.
 std::vector<BenchResult> bench_attention(const Context& context, const BenchSettings& settings,
-                                         const PeakFloor& peak,
+                                         const PeakFloor& peak, const std::vector<AttentionBenchShape>& shapes,
                                          const std::function<void(const BenchResult&)>& on_result = {},
                                          const std::function<void(const std::string&)>& on_slow = {});
 
@@ -73,5 +95,10 @@ struct AngleError {
 std::vector<AngleError> rope_angle_errors(const Context& context);
 
 nlohmann::json to_json(const BenchResult& r);
+
+// Writes ratio_to_floor.png, decode_time.png (when the report has decode cases at two or
+// more context lengths) and rope_angle_error.png into `dir` from a bench report; returns
+// the paths written.
+std::vector<std::string> write_bench_plots(const std::string& dir, const nlohmann::json& report);
 
 }  // namespace vkrope::cli

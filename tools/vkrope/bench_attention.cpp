@@ -12,41 +12,15 @@ namespace vkrope::cli {
 
 namespace {
 
-struct AttentionShape {
-  const char* label;  // "prefill" or "decode"
-  std::int64_t batch, sq, skv, heads, kv_heads, head_dim;
-  DType q_dtype, kv_dtype;
-  bool causal = true;
-};
-
 constexpr double kPrefillTarget = 0.3;  // of peak
 constexpr double kDecodeTarget = 0.7;   // of copy
 
-std::vector<AttentionShape> shapes() {
-  std::vector<AttentionShape> list;
-  for (std::int64_t s : {512, 2048})
-    for (DType t : {DType::f32, DType::f16}) list.push_back({"prefill", 1, s, s, 32, 8, 128, t, t});
-  for (std::int64_t b : {1, 8})
-    for (std::int64_t skv : {1024, 8192})
-      for (DType t : {DType::f32, DType::f16}) list.push_back({"decode", b, 1, skv, 32, 8, 128, t, t});
-  // f32 queries over an f16 KV cache: the usual decode of an inference app.
-  for (std::int64_t h : {8, 32})
-    for (std::int64_t d : {64, 128})
-      for (std::int64_t skv : {4096, 8192, 16384})
-        list.push_back({"decode", 1, 1, skv, h, 8, d, DType::f32, DType::f16});
-  // The peer's shapes (../shared/PEERS.md) not already above: a vision model's unmasked
-  // prefill (about 150 GFLOP: minutes per run on a CPU driver; select it with --filter).
-  list.push_back({"prefill", 1, 5776, 5776, 16, 16, 72, DType::f32, DType::f16, false});
-  return list;
-}
-
-bool is_prefill(const AttentionShape& s) { return std::string_view(s.label) == "prefill"; }
-
-std::string shape_name(const AttentionShape& s) {
-  std::string name = fmt::format("{} B{} ", s.label, s.batch);
-  name += is_prefill(s) ? fmt::format("S{}", s.sq) : fmt::format("Skv{}", s.skv);
+std::string shape_name(const AttentionBenchShape& s) {
+  std::string name = fmt::format("{}{} B{} ", s.custom ? "shape: " : "", s.is_prefill() ? "prefill" : "decode", s.batch);
+  if (s.is_prefill()) name += s.sq == s.skv ? fmt::format("S{}", s.sq) : fmt::format("Sq{} Skv{}", s.sq, s.skv);
+  else name += s.sq == 1 ? fmt::format("Skv{}", s.skv) : fmt::format("Sq{} Skv{}", s.sq, s.skv);
   name += fmt::format(" H{} Hkv{} D{}", s.heads, s.kv_heads, s.head_dim);
-  return name + (is_prefill(s) ? (s.causal ? " causal" : " full") : "");
+  return name + (s.is_prefill() ? (s.causal ? " causal" : " full") : "");
 }
 
 // One attention call's tensors. K and V larger than the device's maxStorageBufferRange
@@ -56,7 +30,7 @@ struct Operands {
   std::vector<Tensor> q, k, v, out;
 };
 
-Operands make_operands(const Context& context, const AttentionShape& s, std::int64_t per_call) {
+Operands make_operands(const Context& context, const AttentionBenchShape& s, std::int64_t per_call) {
   Operands o;
   for (std::int64_t done = 0; done < s.batch; done += per_call) {
     const std::int64_t b = std::min(per_call, s.batch - done);
@@ -72,16 +46,40 @@ Operands make_operands(const Context& context, const AttentionShape& s, std::int
 
 }  // namespace
 
+std::vector<AttentionBenchShape> default_attention_shapes() {
+  std::vector<AttentionBenchShape> list;
+  const auto shape = [](std::int64_t b, std::int64_t sq, std::int64_t skv, std::int64_t h, std::int64_t hkv,
+                        std::int64_t d, DType q, DType kv, bool causal = true) {
+    return AttentionBenchShape{b, sq, skv, h, hkv, d, q, kv, causal};
+  };
+  for (std::int64_t s : {512, 2048})
+    for (DType t : {DType::f32, DType::f16}) list.push_back(shape(1, s, s, 32, 8, 128, t, t));
+  for (std::int64_t b : {1, 8})
+    for (std::int64_t skv : {1024, 8192})
+      for (DType t : {DType::f32, DType::f16}) list.push_back(shape(b, 1, skv, 32, 8, 128, t, t));
+  // f32 queries over an f16 KV cache: the usual decode of an inference app.
+  for (std::int64_t h : {8, 32})
+    for (std::int64_t d : {64, 128})
+      for (std::int64_t skv : {4096, 8192, 16384}) list.push_back(shape(1, 1, skv, h, 8, d, DType::f32, DType::f16));
+  // The peer's shapes (../shared/PEERS.md) not already above: a vision model's unmasked
+  // prefill (about 150 GFLOP: minutes per run on a CPU driver; select it with --filter).
+  list.push_back(shape(1, 5776, 5776, 16, 16, 72, DType::f32, DType::f16, false));
+  return list;
+}
+
 std::vector<BenchResult> bench_attention(const Context& context, const BenchSettings& settings, const PeakFloor& peak,
+                                         const std::vector<AttentionBenchShape>& shapes,
                                          const std::function<void(const BenchResult&)>& on_result,
                                          const std::function<void(const std::string&)>& on_slow) {
   std::vector<BenchResult> results;
-  for (const AttentionShape& s : shapes()) {
+  for (const AttentionBenchShape& s : shapes) {
     const std::string dtype = fmt::format("{}/{}", to_string(s.q_dtype), to_string(s.kv_dtype));
-    if (!selected(settings, shape_name(s), dtype)) continue;
-    // By default the long unmasked peer prefill runs only when the filter names it.
-    if (!s.causal && is_prefill(s) && settings.filter.empty()) continue;
-    const bool prefill = is_prefill(s);
+    const bool prefill = s.is_prefill();
+    if (!s.custom) {
+      if (!selected(settings, shape_name(s), dtype) || (prefill && settings.decode_only)) continue;
+      // By default the long unmasked peer prefill runs only when the filter names it.
+      if (!s.causal && prefill && settings.filter.empty()) continue;
+    }
     const double kv_elements = static_cast<double>(s.batch * s.skv * s.kv_heads * s.head_dim);
     const double kv_bytes = 2.0 * kv_elements * static_cast<double>(size_of(s.kv_dtype));
     const auto range = static_cast<double>(context.device().max_storage_buffer_range);
@@ -98,6 +96,8 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
     r.op = "attention";
     r.name = shape_name(s);
     r.dtype = dtype;
+    r.skv = s.skv;
+    r.series = fmt::format("B{} Sq{} H{} Hkv{} D{} {}", s.batch, s.sq, s.heads, s.kv_heads, s.head_dim, dtype);
     if (o.q.size() > 1)
       r.note = fmt::format("{} calls of B{}: K, V over maxStorageBufferRange", o.q.size(), per_call);
     // The first warm-up run says how long the rest will take.

@@ -1,4 +1,5 @@
-// vkrope bench [rope|attention|all] [--json FILE]: device-time medians against the floors.
+// vkrope bench [rope|attention|decode|all] [--json FILE] [--plot DIR] [--shape SPEC]:
+// device-time medians against the floors measured in the same run.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -6,6 +7,7 @@
 
 #include "bench.hpp"
 #include "commands.hpp"
+#include "output_path.hpp"
 #include "vkrope/roofline.hpp"
 
 namespace vkrope::cli {
@@ -34,7 +36,7 @@ void print_rope(const Context& context, const BenchSettings& settings, nlohmann:
 // Rows print as they are measured (prefill takes minutes on CPU drivers); the two phases
 // have different floors, so each gets its own header.
 void print_attention(const Context& context, const BenchSettings& settings, const PeakFloor& peak,
-                     nlohmann::json& out) {
+                     const std::vector<AttentionBenchShape>& shapes, nlohmann::json& out) {
   fmt::print("attention (median of {} runs after {} warm-up; ratio target: prefill >= 0.3 of peak, decode >= 0.7 "
              "of copy)\n",
              settings.repetitions, settings.warmup);
@@ -66,7 +68,7 @@ void print_attention(const Context& context, const BenchSettings& settings, cons
     std::fflush(stdout);
     fmt::print(stderr, "vkrope bench: {}\n", message);
   };
-  bench_attention(context, settings, peak, on_result, on_slow);
+  bench_attention(context, settings, peak, shapes, on_result, on_slow);
 }
 
 }  // namespace
@@ -77,14 +79,23 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     std::string op;  // positional
     std::string op_flag;  // --op
     std::string json;
+    std::string plot;
+    std::vector<std::string> shapes;
     int repetitions = 0;  // 0: each op's default
     std::string filter;
   };
   auto args = std::make_shared<Args>();
-  const auto ops = CLI::IsMember({"rope", "attention", "all"});
-  sub->add_option("op", args->op, "which ops: rope, attention or all (default all)")->check(ops);
+  const auto ops = CLI::IsMember({"rope", "attention", "decode", "all"});
+  sub->add_option("op", args->op, "which ops: rope, attention (prefill and decode), decode (attention decode only) "
+                                  "or all (default)")->check(ops);
   sub->add_option("--op", args->op_flag, "the same as the positional op")->check(ops);
   sub->add_option("--json", args->json, "also write the results as JSON to this file");
+  sub->add_option("--plot", args->plot,
+                  "write PNG charts into this directory: ratio_to_floor.png, decode_time.png, rope_angle_error.png");
+  sub->add_option("--shape", args->shapes,
+                  "time this attention shape instead of the built-in ones (repeatable), e.g. "
+                  "b=1,sq=1,skv=8192,h=32,hkv=8,d=128,q=f32,kv=f16,causal=1; keys b, sq, skv, h, hkv, d, q, kv, "
+                  "dtype, causal");
   sub->add_option("--repetitions", args->repetitions,
                   fmt::format("timed runs per case (median reported); default {} for rope, {} for attention",
                               BenchSettings{}.repetitions, kAttentionBenchSettings.repetitions))
@@ -96,18 +107,23 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     if (!args->op.empty() && !args->op_flag.empty() && args->op != args->op_flag)
       throw Error(ErrorKind::InvalidArgument,
                   "bench: op '" + args->op + "' and --op '" + args->op_flag + "' differ; give one");
-    const std::string op = !args->op.empty() ? args->op : !args->op_flag.empty() ? args->op_flag : "all";
-    // Open the JSON file first: the run takes minutes, and an unwritable path should not wait.
-    std::ofstream json_file;
-    if (!args->json.empty()) {
-      json_file.open(args->json);
-      if (!json_file) throw Error(ErrorKind::Io, "cannot write " + args->json);
+    std::string op = !args->op.empty() ? args->op : !args->op_flag.empty() ? args->op_flag : "all";
+    std::vector<AttentionBenchShape> shapes = default_attention_shapes();
+    if (!args->shapes.empty()) {
+      if (op == "rope") throw Error(ErrorKind::InvalidArgument, "bench: --shape gives attention shapes; op is rope");
+      shapes.clear();
+      for (const std::string& spec : args->shapes) shapes.push_back(parse_attention_shape(spec));
+      op = "attention";
     }
+    // Check the output paths first: the run takes minutes, and a bad path should not wait.
+    if (!args->json.empty()) check_output_file("--json", args->json);
+    if (!args->plot.empty()) prepare_output_dir("--plot", args->plot);
     const Context context = Context::create(context_options(global));
     BenchSettings rope_settings;
     BenchSettings attention_settings = kAttentionBenchSettings;
     if (args->repetitions > 0) rope_settings.repetitions = attention_settings.repetitions = args->repetitions;
     rope_settings.filter = attention_settings.filter = args->filter;
+    attention_settings.decode_only = op == "decode";
     fmt::print("vkrope bench on {} ({})\n", context.device().name, to_string(context.device().emulation));
     const CopyFloor copy = measure_copy(context, 64ull << 20);
     const PeakFloor peak = measure_peak(context);
@@ -116,13 +132,16 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     nlohmann::json out = {{"device", device_to_json(context.device())},
                           {"floors", {{"copy_gbps", copy.gbps}, {"peak_gflops", peak.gflops}}},
                           {"results", nlohmann::json::array()}};
-    if (op != "attention") print_rope(context, rope_settings, out);
+    if (op == "rope" || op == "all") print_rope(context, rope_settings, out);
     if (op == "all") fmt::print("\n");
-    if (op != "rope") print_attention(context, attention_settings, peak, out);
-    if (json_file.is_open()) {
+    if (op != "rope") print_attention(context, attention_settings, peak, shapes, out);
+    if (!args->json.empty()) {
+      std::ofstream json_file(args->json);
       json_file << out.dump(2) << "\n";
       if (!json_file.flush()) throw Error(ErrorKind::Io, "cannot write " + args->json);
     }
+    if (!args->plot.empty())
+      for (const std::string& path : write_bench_plots(args->plot, out)) fmt::print("chart: {}\n", path);
     return 0;
   };
 }

@@ -51,6 +51,10 @@ nlohmann::json to_json(const BenchResult& r) {
     j["floor_ms"] = r.floor_ms;
   }
   if (r.target > 0) j["target_ratio"] = r.target;
+  if (r.skv > 0) {
+    j["skv"] = r.skv;
+    j["series"] = r.series;
+  }
   if (!r.note.empty()) j["note"] = r.note;
   return j;
 }

@@ -30,4 +30,10 @@ Run add_conformance_command(CLI::App& app, const GlobalOptions& global);
 
 nlohmann::json device_to_json(const DeviceInfo& info);
 
+// The conformance command's terminal output, shared with the demo: a progress bar on
+// stderr, and one device's table (op family, cases, passed, worst error, failures with the
+// command that replays them).
+void print_conformance_progress(std::size_t done, std::size_t total, const std::string& id);
+void print_conformance_table(const nlohmann::json& device_report, std::uint32_t seed, const std::string& selector);
+
 }  // namespace vkrope::cli

@@ -4,13 +4,14 @@
 // Exit 0 when every case passed (compare: when no case passes on one side and fails on
 // the other), 1 otherwise, 2 for bad input.
 #include <fmt/format.h>
-#include <unistd.h>
+#include <unistd.h>  // isatty
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "commands.hpp"
+#include "output_path.hpp"
 #include "conformance/report.hpp"
 #include "vkrope/version.hpp"
 
@@ -33,17 +34,6 @@ struct ConformanceOptions {
   std::vector<std::string> compare;
 };
 
-// Refuses an output path that cannot be written before any case runs.
-void check_output_path(const std::string& path) {
-  const fs::path p(path);
-  if (fs::is_directory(p)) throw Error(ErrorKind::Io, "--json " + path + ": is a directory; expected a file path");
-  const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent))
-    throw Error(ErrorKind::Io, "--json " + path + ": directory " + parent.string() + " does not exist");
-  if (access(parent.c_str(), W_OK) != 0)
-    throw Error(ErrorKind::Io, "--json " + path + ": directory " + parent.string() + " is not writable");
-}
-
 json read_report(const std::string& path) {
   std::ifstream in(path);
   if (fs::is_directory(path) || !in) throw Error(ErrorKind::Io, "--compare " + path + ": cannot read the file");
@@ -62,7 +52,9 @@ json read_report(const std::string& path) {
   }
 }
 
-void print_progress(std::size_t done, std::size_t total, const std::string& id) {
+}  // namespace
+
+void print_conformance_progress(std::size_t done, std::size_t total, const std::string& id) {
   constexpr std::size_t width = 30;
   const std::size_t filled = total ? done * width / total : width;
   fmt::print(stderr, "\r  [{}{}] {:>4}/{} {:<60.60}", std::string(filled, '#'), std::string(width - filled, '.'), done,
@@ -71,7 +63,7 @@ void print_progress(std::size_t done, std::size_t total, const std::string& id) 
   std::fflush(stderr);
 }
 
-void print_device_table(const json& device, std::uint32_t seed, const std::string& selector) {
+void print_conformance_table(const json& device, std::uint32_t seed, const std::string& selector) {
   fmt::print("{} [{}] ({}, {}, Vulkan {})\n", device["name"].get<std::string>(), device["emulation"].get<std::string>(),
              device["driver_name"].get<std::string>(), device["driver_info"].get<std::string>(),
              device["api_version"].get<std::string>());
@@ -95,6 +87,8 @@ void print_device_table(const json& device, std::uint32_t seed, const std::strin
   const json& s = device["summary"];
   fmt::print("  {} of {} cases passed\n\n", s["passed"].get<int>(), s["cases"].get<int>());
 }
+
+namespace {
 
 int run_compare(const std::vector<std::string>& paths) {
   const json a = read_report(paths[0]), b = read_report(paths[1]);
@@ -131,7 +125,7 @@ int run_conformance(const GlobalOptions& global, const ConformanceOptions& o) {
     for (const auto* c : cases) fmt::print("{}{}\n", c->id, c->quick ? "  (quick)" : "");
     return 0;
   }
-  if (!o.json_path.empty()) check_output_path(o.json_path);
+  if (!o.json_path.empty()) check_output_file("--json", o.json_path);
   if (!(o.tolerance_scale > 0.0)) throw Error(ErrorKind::InvalidArgument, fmt::format("--tolerance-scale {}: expected a number > 0", o.tolerance_scale));
 
   ContextOptions options = context_options(global);
@@ -147,7 +141,7 @@ int run_conformance(const GlobalOptions& global, const ConformanceOptions& o) {
   conformance::RunOptions run;
   run.seed = o.seed_given ? o.seed : std::random_device{}();
   run.tolerance_scale = o.tolerance_scale;
-  if (isatty(fileno(stderr))) run.progress = print_progress;
+  if (isatty(fileno(stderr))) run.progress = print_conformance_progress;
   json report = {{"vkrope_version", version()}, {"git_revision", git_revision()}, {"seed", run.seed},
                  {"quick", o.quick},            {"tolerance_scale", o.tolerance_scale},
                  {"devices", json::array()}};
@@ -156,7 +150,7 @@ int run_conformance(const GlobalOptions& global, const ConformanceOptions& o) {
     options.device = std::to_string(index);
     const Context context = Context::create(options);
     json device = conformance::run_on_device(context, cases, run);
-    print_device_table(device, run.seed, std::to_string(index));
+    print_conformance_table(device, run.seed, std::to_string(index));
     all_passed = all_passed && device["summary"]["failed"].get<int>() == 0;
     report["devices"].push_back(std::move(device));
   }
