@@ -69,6 +69,7 @@ TEST_F(CliTest, ConformanceWritesTheReportForEveryDevice) {
     for (const json& c : d["cases"]) {
       EXPECT_TRUE(c["id"].is_string());
       EXPECT_TRUE(c["op"].is_string());
+      EXPECT_TRUE(c["storage"].is_string());
       EXPECT_TRUE(c["params"].is_object());
       EXPECT_TRUE(c["seed"].is_number_unsigned());
       EXPECT_TRUE(c["passed"].get<bool>()) << c.dump();

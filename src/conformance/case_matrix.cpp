@@ -59,6 +59,7 @@ void add_rope_cases(std::vector<Case>& cases) {
                      std::string(to_string(dtype)) + "/" + (partial ? "partial" : "full") + "/" +
                      (far ? "far" : "near") + "/" + (inverse ? "inverse" : "forward");
               k.op = "rope";
+              k.storage = std::string(to_string(dtype));
               k.params = rope_params(c);
               // Quick: each scaling type in both dtypes, far positions, forward.
               k.quick = far && !inverse && partial == (dtype == DType::f16) &&
@@ -101,10 +102,10 @@ json attention_params(const AttentionCase& c) {
   return p;
 }
 
-// Explicit positions are drawn per run: queries in [-5, 400] (a negative one sees no key
+// Explicit positions are drawn per run: queries in [-5, Skv + 5] (a negative one sees no key
 // under causal masking; fused RoPE takes positions >= 0 only), keys 0..Skv-1 shuffled.
 void draw_positions(AttentionConfig& config, std::int64_t sq, std::int64_t skv, std::mt19937& rng) {
-  std::uniform_int_distribution<std::int64_t> pos(config.rope ? 0 : -5, 400);
+  std::uniform_int_distribution<std::int64_t> pos(config.rope ? 0 : -5, skv + 5);
   config.query_positions.resize(static_cast<std::size_t>(sq));
   for (auto& p : config.query_positions) p = pos(rng);
   config.key_positions.resize(static_cast<std::size_t>(skv));
@@ -116,6 +117,8 @@ Case attention_case(std::string id, std::string op, const AttentionCase& c, bool
   Case k;
   k.id = std::move(id);
   k.op = std::move(op);
+  k.storage = c.q_dtype == c.kv_dtype ? std::string(to_string(c.q_dtype))
+                                      : std::string(to_string(c.q_dtype)) + "/" + std::string(to_string(c.kv_dtype));
   k.params = attention_params(c);
   k.quick = quick;
   k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
@@ -245,7 +248,7 @@ void add_option_cases(std::vector<Case>& cases) {
   masked.fused_qkv = false;
   masked.sq = 9;
   masked.skv = 40;
-  masked.config.query_positions = {0};  // drawn from [-5, 400]: some rows see no key
+  masked.config.query_positions = {0};  // drawn from [-5, 45]: some rows see no key
   masked.config.key_positions = {0};
   cases.push_back(attention_case("attention/edge/masked-rows", "attention", masked, false));
   for (std::int64_t splits : {1, 5}) {
@@ -276,6 +279,7 @@ void add_kv_cache_cases(std::vector<Case>& cases) {
         k.id = "kv_cache/decode" + std::to_string(steps) + "/" + std::string(to_string(layout)) + "/" +
                std::string(to_string(dtype));
         k.op = "kv_cache";
+        k.storage = dtype == DType::f32 ? "f32" : "f32/f16";  // f32 activations into an f16 cache
         k.params = {{"steps", c.steps},         {"heads", c.heads},
                     {"kv_heads", c.kv_heads},   {"head_dim", c.head_dim},
                     {"cache_dtype", to_string(c.cache_dtype)}, {"rope_layout", to_string(c.layout)}};

@@ -27,6 +27,7 @@ struct CaseOutcome {
 struct Case {
   std::string id;          // e.g. "attention/prefill/sq64-skv300/h8-2/d128/f32/causal"
   std::string op;          // family: rope, attention, attention_decode, kv_cache
+  std::string storage;     // "f32", "f16", or "f32/f16" (f32 queries over f16 keys and values)
   nlohmann::json params;   // the shape, dtypes and options, for the report
   bool quick = false;      // in the --quick subset
   // Runs on `context` with inputs drawn from `rng`; `tolerance_scale` multiplies the

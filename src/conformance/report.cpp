@@ -64,7 +64,7 @@ json run_on_device(const Context& context, const std::vector<const Case*>& cases
       o.passed = false;
       o.detail = "validation layer: " + messages[messages_before] + (o.detail.empty() ? "" : "; " + o.detail);
     }
-    json r = {{"id", c.id},         {"op", c.op},           {"params", c.params},
+    json r = {{"id", c.id},         {"op", c.op},           {"storage", c.storage}, {"params", c.params},
               {"seed", seed},       {"passed", o.passed},   {"metric", o.metric},
               {"tolerance", o.tolerance}};
     // JSON has no infinity: a case that threw reports null errors.
@@ -85,7 +85,7 @@ json run_on_device(const Context& context, const std::vector<const Case*>& cases
 std::vector<FamilySummary> summarize(const json& device_report) {
   std::vector<FamilySummary> rows;
   for (const json& c : device_report.at("cases")) {
-    const std::string op = c.at("op").get<std::string>();
+    const std::string op = c.at("op").get<std::string>() + " " + c.value("storage", "");
     auto it = std::find_if(rows.begin(), rows.end(), [&](const FamilySummary& f) { return f.op == op; });
     if (it == rows.end()) it = rows.insert(rows.end(), FamilySummary{op});
     ++it->cases;

@@ -30,7 +30,7 @@ std::vector<const Case*> select_cases(bool quick, const std::vector<std::string>
 // reported anything fails too.
 nlohmann::json run_on_device(const Context& context, const std::vector<const Case*>& cases, const RunOptions& options);
 
-// A row of the per-device table: one op family.
+// A row of the per-device table: one op family in one storage type ("attention f16").
 struct FamilySummary {
   std::string op;
   int cases = 0, passed = 0;

@@ -67,9 +67,9 @@ void print_conformance_table(const json& device, std::uint32_t seed, const std::
   fmt::print("{} [{}] ({}, {}, Vulkan {})\n", device["name"].get<std::string>(), device["emulation"].get<std::string>(),
              device["driver_name"].get<std::string>(), device["driver_info"].get<std::string>(),
              device["api_version"].get<std::string>());
-  fmt::print("  {:<18} {:>6} {:>7} {:>14}  {}\n", "op", "cases", "passed", "worst rel err", "worst case");
+  fmt::print("  {:<26} {:>6} {:>7} {:>14}  {}\n", "op / storage", "cases", "passed", "worst rel err", "worst case");
   for (const auto& row : conformance::summarize(device))
-    fmt::print("  {:<18} {:>6} {:>7} {:>14.3g}  {}\n", row.op, row.cases, row.passed, row.worst_rel_err,
+    fmt::print("  {:<26} {:>6} {:>7} {:>14.3g}  {}\n", row.op, row.cases, row.passed, row.worst_rel_err,
                row.worst_case);
   int shown = 0;
   for (const json& c : device["cases"]) {
