@@ -31,7 +31,7 @@ vkrope_require(SPIRV_OPT "spirv-opt" spirv-tools)
 find_package(nlohmann_json 3 QUIET)
 vkrope_require(nlohmann_json_FOUND "nlohmann-json" nlohmann-json3-dev)
 
-if(VKROPE_BUILD_TOOLS)
+if(VKROPE_BUILD_TOOLS OR VKROPE_BUILD_SAMPLES)
   find_package(CLI11 QUIET)
   vkrope_require(CLI11_FOUND "CLI11" libcli11-dev)
   find_package(fmt QUIET)

@@ -96,7 +96,7 @@ void line_chart(const std::string& path, const Axes& axes, const std::vector<Ser
     }
   if (!(x_lo <= x_hi)) throw Error(ErrorKind::InvalidArgument, "chart '" + axes.title + "': no points to draw");
   Canvas c(axes.width, axes.height);
-  const int left = 110, right = axes.width - 30, top = 80, bottom = axes.height - 70;
+  const int left = 110, right = axes.width - 50, top = 80, bottom = axes.height - 70;
   const auto [xl, xh] = padded(x_lo, x_hi, axes.log_x);
   const auto [yl, yh] = padded(y_lo, y_hi, axes.log_y);
   const Scale sx{xl, xh, axes.log_x, left, right}, sy{yl, yh, axes.log_y, bottom, top};

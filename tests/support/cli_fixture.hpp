@@ -27,6 +27,8 @@ inline std::string slurp(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+#ifdef VKROPE_CLI_PATH
+// The vkrope CLI, run in a fresh directory per test.
 class CliTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -56,5 +58,6 @@ class CliTest : public testing::Test {
 
   fs::path dir_;
 };
+#endif  // VKROPE_CLI_PATH
 
 }  // namespace vkrope::test

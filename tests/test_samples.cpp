@@ -1,0 +1,51 @@
+// Smoke tests of the samples on every device: each runs to completion with exit 0 (every
+// GPU-against-CPU check it makes passed), prints its checks, and writes PNGs that decode at
+// the stated sizes. Sample binaries come from CMake (VKROPE_SAMPLES_DIR).
+#include <gtest/gtest.h>
+#include <stb_image.h>
+
+#include "support/cli_fixture.hpp"
+
+namespace vkrope::test {
+namespace {
+
+std::pair<int, int> png_size(const std::string& path) {
+  int w = 0, h = 0, channels = 0;
+  unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &channels, 3);
+  if (!pixels) return {0, 0};
+  stbi_image_free(pixels);
+  return {w, h};
+}
+
+class SampleTest : public testing::TestWithParam<DeviceCase> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vkrope-sample-" + std::to_string(fresh_seed()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  CliRun run(const std::string& sample, const std::string& args = "") {
+    const std::string cmd = std::string(VKROPE_SAMPLES_DIR) + "/" + sample + "/" + sample + " --device " +
+                            std::to_string(GetParam().index) + " --out " + dir_.string() + " " + args + " >" +
+                            (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string();
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_P(SampleTest, RopeToy) {
+  const CliRun r = run("rope_toy");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n') > 10, true);
+  EXPECT_NE(r.out.find("check offset 3 gives the same score at positions 5, 105 and 100005: ok"), std::string::npos);
+  EXPECT_NE(r.out.find("check with RoPE, the order changes the score: ok"), std::string::npos);
+  EXPECT_EQ(r.out.find("FAILED"), std::string::npos) << r.out;
+  EXPECT_EQ(png_size(path("offset_invariance.png")), std::make_pair(1000, 600));
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, SampleTest, testing::ValuesIn(native_device_cases()), case_name);
+
+}  // namespace
+}  // namespace vkrope::test
