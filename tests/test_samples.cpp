@@ -45,6 +45,14 @@ TEST_P(SampleTest, RopeToy) {
   EXPECT_EQ(png_size(path("offset_invariance.png")), std::make_pair(1000, 600));
 }
 
+TEST_P(SampleTest, RelativeDecay) {
+  const CliRun r = run("relative_decay");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("check kernel bound against the double-precision bound: ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("for every curve: ok"), std::string::npos) << r.out;
+  EXPECT_EQ(png_size(path("relative_decay.png")), std::make_pair(1000, 600));
+}
+
 INSTANTIATE_TEST_SUITE_P(Devices, SampleTest, testing::ValuesIn(native_device_cases()), case_name);
 
 }  // namespace
