@@ -17,8 +17,8 @@
 //   min(partials * B * Sq * H * (D + 2) * 4 bytes, kMaxAttentionScratch)
 // partials = key ranges (<= 64, or Skv / keys-per-pass) x lane phases (<= 8; > 1 only on
 // CPU drivers, whose SIMD lanes share a query row when a kv head has fewer rows than
-// lanes): past the cap the queries run in chunks that share one buffer (plus 4 bytes per
-// query and key for the chunks' explicit positions). key_splits = 1
+// lanes): past the cap the queries run in chunks that share one buffer (plus each chunk's
+// explicit positions, 4 bytes per query and key). key_splits = 1
 // forces one pass and no scratch where the device allows it. Never Sq x Skv.
 #pragma once
 
