@@ -53,6 +53,17 @@ TEST_P(SampleTest, RelativeDecay) {
   EXPECT_EQ(png_size(path("relative_decay.png")), std::make_pair(1000, 600));
 }
 
+TEST_P(SampleTest, LongContext) {
+  const CliRun r = run("long_context");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("check kernel rotations against the double reference: ok"), std::string::npos) << r.out;
+  // Default RoPE takes slow pairs past what training saw; the scalings keep none there.
+  EXPECT_EQ(r.out.find("default                     0 ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("linear x8                   0 (0.00)            0 (0.00)"), std::string::npos) << r.out;
+  EXPECT_EQ(png_size(path("unseen_rotation.png")), std::make_pair(1000, 600));
+  EXPECT_EQ(png_size(path("long_offset_scores.png")), std::make_pair(1000, 600));
+}
+
 INSTANTIATE_TEST_SUITE_P(Devices, SampleTest, testing::ValuesIn(native_device_cases()), case_name);
 
 }  // namespace

@@ -60,8 +60,9 @@ struct Scale {
 std::pair<double, double> padded(double lo, double hi, bool log) {
   if (log) return {std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi)))};
   if (hi == lo) return {lo - 1, hi + 1};
+  // 5% below; 25% above, so the legend (top right) rarely covers the data.
   const double pad = 0.05 * (hi - lo);
-  return {lo >= 0 && lo - pad < 0 ? 0 : lo - pad, hi + pad};
+  return {lo >= 0 && lo - pad < 0 ? 0 : lo - pad, hi + 5 * pad};
 }
 
 void draw_title_and_labels(Canvas& c, const Axes& axes, int left, int right, int top, int bottom) {
