@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test | build
+# ./run.sh demo | test | build | fuzz [SECONDS]
 # Does all the set-up on a fresh Debian 12 or Ubuntu machine: installs what is missing with
 # apt-get (as root or through sudo; otherwise prints the apt-get line and exits 2),
 # configures, builds (ccache when present), then runs the demo or the test suite.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { echo "usage: ./run.sh demo|test|build" >&2; exit 2; }
+usage() { echo "usage: ./run.sh demo|test|build|fuzz [SECONDS]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 command=$1
 shift
-case "$command" in demo|test|build) ;; *) usage ;; esac
+case "$command" in demo|test|build|fuzz) ;; *) usage ;; esac
 
 # --- Packages ----------------------------------------------------------------------------
 # Build tools, the Debian packages vkrope builds against, and the two CPU Vulkan drivers
@@ -22,6 +22,8 @@ packages=(
   libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
   mesa-vulkan-drivers chromium-common vulkan-validationlayers
 )
+# The fuzzers need clang and its libFuzzer runtime; only ./run.sh fuzz installs them.
+if [ "$command" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,6 +49,14 @@ if [ -f "$swiftshader" ]; then
   export VK_ADD_DRIVER_FILES="${VK_ADD_DRIVER_FILES:+$VK_ADD_DRIVER_FILES:}$swiftshader"
 else
   echo "run.sh: warning: $swiftshader not found; SwiftShader will be missing from the device matrix" >&2
+fi
+
+# --- Fuzzing: its own instrumented clang build (build-fuzz), then each target for SECONDS --
+if [ "$command" = fuzz ]; then
+  seconds=${1:-30}
+  cmake --preset fuzz -DVKROPE_FUZZ_SECONDS="$seconds" >/dev/null
+  cmake --build --preset fuzz
+  exec ctest --preset fuzz -L fuzz
 fi
 
 # --- Configure and build -----------------------------------------------------------------
