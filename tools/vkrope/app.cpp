@@ -1,0 +1,92 @@
+// The vkrope command line: the global options, every subcommand, and how errors become exit
+// codes (app.hpp).
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "app.hpp"
+#include "vkrope/error.hpp"
+
+namespace vkrope::cli {
+
+ContextOptions context_options(const GlobalOptions& global) {
+  ContextOptions options = ContextOptions::from_environment();
+  if (!global.device.empty()) options.device = global.device;
+  if (!global.emulate.empty()) {
+    if (global.emulate == "baseline") options.emulation = Emulation::Baseline;
+    else if (global.emulate == "none") options.emulation = Emulation::None;
+    else throw Error(ErrorKind::InvalidArgument, "--emulate '" + global.emulate + "': expected baseline or none");
+  }
+  if (options.pipeline_cache_dir.empty()) options.pipeline_cache_dir = default_pipeline_cache_dir();
+  return options;
+}
+
+namespace {
+
+// Errors carry newlines only by accident (driver strings); keep the promise of one line.
+std::string one_line(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+}  // namespace
+
+std::unique_ptr<CliApp> make_app() {
+  auto cli = std::make_unique<CliApp>();
+  CLI::App& app = cli->app;
+  app.require_subcommand(1);
+  app.fallthrough();  // `vkrope devices --device X` as well as `vkrope --device X devices`
+  app.add_option("--device", cli->global.device,
+                 "device index or case-insensitive name substring (overrides VKROPE_DEVICE)");
+  app.add_option("--emulate", cli->global.emulate, "baseline: hide optional features (overrides VKROPE_EMULATE)");
+  auto add = [&](auto adder) {
+    const std::size_t before = app.get_subcommands({}).size();
+    Run run = adder(app, cli->global);
+    cli->commands.emplace_back(app.get_subcommands({})[before], std::move(run));
+  };
+  add(add_devices_command);
+  add(add_demo_command);
+  add(add_rope_command);
+  add(add_attention_command);
+  add(add_conformance_command);
+  add(add_bench_command);
+  return cli;
+}
+
+int run(CliApp& cli, int argc, char** argv) {
+  CLI::App& app = cli.app;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);  // prints help to stdout, exit 0
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // "A subcommand is required" is unhelpful when the user typed a wrong one: name it.
+    const std::vector<std::string> extra = app.remaining();
+    if (!extra.empty() && !extra.front().empty() && extra.front()[0] != '-') {
+      std::string known;
+      for (const auto& [sub, command] : cli.commands) known += (known.empty() ? "" : ", ") + sub->get_name();
+      fmt::print(stderr, "vkrope: unknown command '{}'; expected one of: {}\n", extra.front(), known);
+    } else {
+      fmt::print(stderr, "vkrope: {}\n", one_line(e.what()));
+    }
+    return 2;
+  }
+
+  try {
+    for (auto& [sub, command] : cli.commands)
+      if (sub->parsed()) return command();
+    return 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "vkrope: {}: {}\n", to_string(e.kind()), one_line(e.what()));
+    return e.kind() == ErrorKind::InvalidArgument || e.kind() == ErrorKind::Io ? 2 : 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "vkrope: internal error: {}\n", one_line(e.what()));
+    return 1;
+  }
+}
+
+}  // namespace vkrope::cli
