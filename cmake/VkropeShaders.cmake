@@ -98,3 +98,28 @@ const std::span<const ShaderEntry> shader_table() {
 ]])
   target_sources(${ARG_TARGET} PRIVATE ${out})
 endfunction()
+
+# vkrope_spirv_header(TARGET <target> SOURCE <file.comp> VARIABLE <name>): a shader of a
+# program that brings its own kernels (vkrope::Kernel: tests, samples), compiled for Vulkan
+# 1.1 and checked by spirv-val into <build dir>/spirv/<name>.h, which declares
+# `const uint32_t <name>[]` (include <cstdint> first); that directory joins the target's
+# include path.
+function(vkrope_spirv_header)
+  cmake_parse_arguments(ARG "" "TARGET;SOURCE;VARIABLE" "" ${ARGN})
+  get_filename_component(src ${ARG_SOURCE} ABSOLUTE)
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/spirv)
+  file(MAKE_DIRECTORY ${dir})
+  set(header ${dir}/${ARG_VARIABLE}.h)
+  add_custom_command(
+    OUTPUT ${header}
+    COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 --quiet -I${VKROPE_SHADER_INCLUDE_DIR}
+            --vn ${ARG_VARIABLE} -o ${header} ${src}
+    COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 --quiet -I${VKROPE_SHADER_INCLUDE_DIR}
+            -o ${dir}/${ARG_VARIABLE}.spv ${src}
+    COMMAND ${SPIRV_VAL} --target-env vulkan1.1 ${dir}/${ARG_VARIABLE}.spv
+    DEPENDS ${src}
+    COMMENT "Compiling ${ARG_SOURCE} to ${ARG_VARIABLE}.h"
+    VERBATIM)
+  target_sources(${ARG_TARGET} PRIVATE ${header})
+  target_include_directories(${ARG_TARGET} PRIVATE ${dir})
+endfunction()

@@ -42,8 +42,12 @@ const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
     ++stats_.reused;
     return *it->second;
   }
-  const ShaderEntry* shader = find_shader(spec.shader);
-  if (!shader) throw Error(ErrorKind::InvalidArgument, "no embedded shader named '" + std::string(spec.shader) + "'");
+  std::span<const std::uint32_t> code = spec.words;
+  if (code.empty()) {
+    const ShaderEntry* shader = find_shader(spec.shader);
+    if (!shader) throw Error(ErrorKind::InvalidArgument, "no embedded shader named '" + std::string(spec.shader) + "'");
+    code = {shader->words, shader->word_count};
+  }
 
   auto p = std::make_unique<ComputePipeline>();
   p->name = key;
@@ -72,8 +76,8 @@ const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
   p->layout = vk::PipelineLayout(device_, layout);
 
   VkShaderModuleCreateInfo module_info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
-  module_info.codeSize = shader->word_count * sizeof(std::uint32_t);
-  module_info.pCode = shader->words;
+  module_info.codeSize = code.size() * sizeof(std::uint32_t);
+  module_info.pCode = code.data();
   VkShaderModule module_handle = VK_NULL_HANDLE;
   VK_CHECK(fn.vkCreateShaderModule(device_.device, &module_info, nullptr, &module_handle));
   const vk::ShaderModule module(device_, module_handle);  // only needed until the pipeline exists

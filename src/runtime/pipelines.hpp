@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,10 +22,11 @@ namespace vkrope::detail {
 // Specialization constant i (constant_id = i) is constants[i]; a float constant is passed
 // as its bit pattern.
 struct KernelSpec {
-  std::string_view shader;
+  std::string_view shader;  // an embedded shader's name, or the name of `words`
   std::uint32_t buffer_count = 0;
   std::uint32_t push_constant_bytes = 0;
   std::vector<std::uint32_t> constants;
+  std::span<const std::uint32_t> words;  // SPIR-V from the caller (vkrope::Kernel); empty: embedded
 };
 
 struct ComputePipeline {
