@@ -64,6 +64,15 @@ TEST_P(SampleTest, LongContext) {
   EXPECT_EQ(png_size(path("long_offset_scores.png")), std::make_pair(1000, 600));
 }
 
+TEST_P(SampleTest, AttentionHeatmap) {
+  const CliRun r = run("attention_heatmap");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("check weights against the CPU reference (f32: 1e-5): ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("check GPU colormap pixels against the host colormap (within 1 level): ok"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(png_size(path("attention_heatmap.png")), std::make_pair(1248, 502));
+}
+
 INSTANTIATE_TEST_SUITE_P(Devices, SampleTest, testing::ValuesIn(native_device_cases()), case_name);
 
 }  // namespace

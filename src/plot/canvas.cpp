@@ -61,6 +61,15 @@ void Canvas::text(int x, int y, const std::string& s, Color c, int scale) {
   }
 }
 
+void Canvas::blit(int x, int y, int w, int h, const std::uint32_t* rgba) {
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      const std::uint32_t p = rgba[static_cast<std::size_t>(r) * static_cast<std::size_t>(w) + static_cast<std::size_t>(c)];
+      fill_rect(x + c, y + r, x + c + 1, y + r + 1,
+                {static_cast<std::uint8_t>(p), static_cast<std::uint8_t>(p >> 8), static_cast<std::uint8_t>(p >> 16)});
+    }
+}
+
 int Canvas::text_width(const std::string& s, int scale) {
   std::string copy = s;
   return stb_easy_font_width(copy.data()) * scale;

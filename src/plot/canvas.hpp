@@ -29,6 +29,10 @@ class Canvas {
   static int text_width(const std::string& s, int scale = 2);
   static int text_height(int scale = 2) { return 8 * scale; }
 
+  // Copies a w x h block of RGBA8 pixels (R in the low byte; alpha ignored) to (x, y),
+  // e.g. an image a compute shader made.
+  void blit(int x, int y, int w, int h, const std::uint32_t* rgba);
+
   // Throws vkrope::Error (Io) when the file cannot be written.
   void write_png(const std::string& path) const;
 
