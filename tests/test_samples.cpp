@@ -73,6 +73,18 @@ TEST_P(SampleTest, AttentionHeatmap) {
   EXPECT_EQ(png_size(path("attention_heatmap.png")), std::make_pair(1248, 502));
 }
 
+TEST_P(SampleTest, CompassWithFrames) {
+  const CliRun r = run("compass", "--frames 3");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("check the needle of pair 0 at position 1 points at 1 radian: ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("check kernel rotations against the double reference (f32: 2e-6): ok"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(png_size(path("compass.png")), std::make_pair(720, 740));
+  for (const char* frame : {"compass_000.png", "compass_001.png", "compass_002.png"})
+    EXPECT_EQ(png_size(path(frame)), std::make_pair(720, 740)) << frame;
+  EXPECT_FALSE(fs::exists(path("compass_003.png")));  // exactly --frames frames
+}
+
 INSTANTIATE_TEST_SUITE_P(Devices, SampleTest, testing::ValuesIn(native_device_cases()), case_name);
 
 }  // namespace
