@@ -85,6 +85,13 @@ TEST_P(SampleTest, CompassWithFrames) {
   EXPECT_FALSE(fs::exists(path("compass_003.png")));  // exactly --frames frames
 }
 
+TEST_P(SampleTest, TinyDecoder) {
+  const CliRun r = run("tiny_decoder");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("check every step's logits against the double-precision model: ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tokens/s); decode: 24 tokens in"), std::string::npos) << r.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Devices, SampleTest, testing::ValuesIn(native_device_cases()), case_name);
 
 }  // namespace

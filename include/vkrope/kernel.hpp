@@ -3,9 +3,11 @@
 // vkrope's data (the samples' compass and heatmaps), or an op vkrope lacks.
 //
 // The shader's interface: entry point "main"; storage buffers at set 0, bindings
-// 0..buffer_count-1, bound to the tensors passed to dispatch() in order (each binding sees
-// its tensor's whole view, element 0 first; a tensor's dtype only sets its element size, so
-// a kernel may treat an f32 tensor's words as packed RGBA8); at most 128 bytes of push
+// 0..buffer_count-1, bound to the tensors passed to dispatch() in order. Each binding is the
+// tensor's whole buffer from its first byte (a descriptor offset would have to meet
+// minStorageBufferOffsetAlignment): for a view, pass tensor.offset() (in elements) to the
+// shader, e.g. in the push constants. A tensor's dtype only sets its element size, so a
+// kernel may treat an f32 tensor's words as packed RGBA8. At most 128 bytes of push
 // constants; specialization constant i = constants[i].
 #pragma once
 
