@@ -45,6 +45,7 @@ TEST_P(AttentionShapeTest, MatchesReferenceAcrossShapes) {
         c.head_dim = head_dim;
         c.config.causal = sq <= skv && index++ % 2 == 0;
         const AttentionResult r = run_attention_case(ctx, c, rng);
+        EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside the output";
         // f32 storage: relative error <= 1e-5 (attention_check.hpp).
         EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
             << c.describe() << ": " << r.report.to_string() << " (seed " << seed << ")";
@@ -84,6 +85,7 @@ void expect_matches(const Context& ctx, std::mt19937& rng, std::uint32_t seed, A
     }
     if (!c.config.sinks.empty()) c.config.sinks.resize(static_cast<std::size_t>(c.heads), 0.5f);
     const AttentionResult r = run_attention_case(ctx, c, rng);
+    EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside the output";
     EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
         << c.describe() << ": " << r.report.to_string() << " (seed " << seed << ")";
     worst = std::max(worst, r.report.rel_err);
@@ -346,6 +348,7 @@ TEST_P(AttentionOptionTest, BothFlashVariantsMatchReference) {
         c.skv = skv;
         c.config.key_splits = splits;
         const AttentionResult r = run_attention_case(context(), c, rng);
+        EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside the output";
         EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
             << (variant == detail::FlashVariant::Team ? "team " : "rows ") << c.describe() << ": "
             << r.report.to_string() << " (seed " << seed() << ")";

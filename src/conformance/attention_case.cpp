@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "conformance/guarded.hpp"
 #include "ops/attention_check.hpp"
 #include "vkrope/reference.hpp"
 #include "vkrope/tensor.hpp"
@@ -78,12 +79,13 @@ AttentionResult run_attention_case(const Context& ctx, const AttentionCase& c, s
     k = Tensor::from_floats(ctx, c.kv_dtype, kv_shape, random_values(numel(kv_shape), c.input_scale, rng));
     v = Tensor::from_floats(ctx, c.kv_dtype, kv_shape, random_values(numel(kv_shape), 1.0f, rng));
   }
-  const Tensor out = Tensor::empty(ctx, c.q_dtype, q->shape());
-  out.fill_bytes(0xFF);  // NaN: an element the kernel forgets shows up
-  attention(c.config, *q, *k, *v, out);
+  // Poisoned output between guard bands: a forgotten element or a write past either end shows.
+  const Guarded out = guarded_output(ctx, c.q_dtype, q->shape());
+  attention(c.config, *q, *k, *v, out.view);
 
   AttentionResult r;
-  r.out = out.download();
+  r.out = out.view.download();
+  r.guard_intact = guard_intact(out);
   r.expected = reference::attention(to_double(q->download()), to_double(k->download()), to_double(v->download()),
                                     c.three_dim ? 1 : c.batch, c.sq, c.skv, c.heads, c.kv_heads, c.head_dim, c.config);
   r.report = compare(r.out, r.expected);

@@ -26,6 +26,7 @@ double attention_case_tolerance(const AttentionCase& c);
 
 struct AttentionResult {
   CompareReport report;
+  bool guard_intact = true;  // no byte written outside the output
   std::vector<float> out;
   std::vector<double> expected;
 };

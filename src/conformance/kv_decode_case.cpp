@@ -1,5 +1,6 @@
 #include "conformance/kv_decode_case.hpp"
 
+#include "conformance/guarded.hpp"
 #include "vkrope/reference.hpp"
 
 namespace vkrope::conformance {
@@ -12,7 +13,7 @@ std::string KvDecodeCase::describe() const {
 
 double kv_decode_tolerance(const KvDecodeCase& c) { return c.cache_dtype == DType::f32 ? 1e-5 : 2e-3; }
 
-CompareReport run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std::mt19937& rng) {
+KvDecodeResult run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std::mt19937& rng) {
   const std::int64_t t = c.steps, h = c.heads, hkv = c.kv_heads, d = c.head_dim;
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const auto random = [&](std::int64_t n) {
@@ -24,8 +25,8 @@ CompareReport run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std:
   const Tensor q = Tensor::from_floats(ctx, DType::f32, {1, t, h, d}, q_in);
   const Tensor k = Tensor::from_floats(ctx, DType::f32, {1, t, hkv, d}, k_in);
   const Tensor v = Tensor::from_floats(ctx, DType::f32, {1, t, hkv, d}, v_in);
-  const Tensor out = Tensor::empty(ctx, DType::f32, {1, t, h, d});
-  out.fill_bytes(0xFF);  // NaN: a step that writes nothing cannot pass
+  // Poisoned, between guard bands: a step that writes nothing, or past its row, shows.
+  const Guarded out = guarded_output(ctx, DType::f32, {1, t, h, d});
 
   RopeConfig rope;
   rope.head_dim = d;
@@ -34,12 +35,12 @@ CompareReport run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std:
   AttentionConfig step;
   step.causal = true;
   const auto token = [&](const Tensor& x, std::int64_t heads, std::int64_t i) {
-    return x.view({1, 1, heads, d}, x.strides(), i * heads * d);
+    return x.view({1, 1, heads, d}, x.strides(), x.offset() + i * heads * d);
   };
   for (std::int64_t i = 0; i < t; ++i) {
     Batch batch(ctx);
     cache.append(batch, 0, token(k, hkv, i), token(v, hkv, i));
-    cache.attend(batch, 0, step, token(q, h, i), token(out, h, i));
+    cache.attend(batch, 0, step, token(q, h, i), token(out.view, h, i));
     batch.submit();
   }
 
@@ -49,7 +50,7 @@ CompareReport run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std:
   const std::vector<double> expected =
       reference::attention(std::vector<double>(q_in.begin(), q_in.end()), std::vector<double>(k_in.begin(), k_in.end()),
                            std::vector<double>(v_in.begin(), v_in.end()), 1, t, t, h, hkv, d, whole);
-  return compare(out.download(), expected);
+  return {compare(out.view.download(), expected), guard_intact(out)};
 }
 
 }  // namespace vkrope::conformance

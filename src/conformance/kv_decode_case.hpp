@@ -24,6 +24,10 @@ struct KvDecodeCase {
 // values to 11 significant bits (4.9e-4 relative each), which the reference does not see.
 double kv_decode_tolerance(const KvDecodeCase& c);
 
-CompareReport run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std::mt19937& rng);
+struct KvDecodeResult {
+  CompareReport report;
+  bool guard_intact = true;  // no step wrote outside the output
+};
+KvDecodeResult run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std::mt19937& rng);
 
 }  // namespace vkrope::conformance

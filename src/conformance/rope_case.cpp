@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "conformance/guarded.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/reference.hpp"
 
@@ -11,41 +12,11 @@ namespace vkrope::conformance {
 
 namespace {
 
-constexpr std::uint8_t kGuard = 0xa5;
-constexpr std::uint8_t kPoison = 0xff;  // NaN in f32 and f16
-
 std::vector<float> random_values(std::size_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
-}
-
-// An output view in the middle of a guarded arena.
-struct Guarded {
-  Tensor arena;
-  Tensor view;
-  std::int64_t guard;
-};
-
-Guarded guarded_output(const Context& c, DType dtype, const Shape& shape) {
-  std::int64_t n = 1;
-  for (auto d : shape) n *= d;
-  const std::int64_t guard = 6;  // even, so packed f16 views stay word-aligned
-  Tensor arena = Tensor::empty(c, dtype, {n + 2 * guard});
-  arena.fill_bytes(kGuard);
-  Tensor view = arena.view(shape, contiguous_strides(shape), guard);
-  view.fill_bytes(kPoison);
-  return {arena, view, guard};
-}
-
-bool guard_intact(const Guarded& g) {
-  const auto raw = g.arena.download_raw();
-  const std::size_t bytes = static_cast<std::size_t>(g.guard) * size_of(g.arena.dtype());
-  for (std::size_t i = 0; i < bytes; ++i)
-    if (static_cast<std::uint8_t>(raw[i]) != kGuard || static_cast<std::uint8_t>(raw[raw.size() - 1 - i]) != kGuard)
-      return false;
-  return true;
 }
 
 }  // namespace
