@@ -33,7 +33,7 @@ class Kernel {
   // Throws InvalidArgument when the words are not SPIR-V (fewer than the 5 header words,
   // wrong magic number), the buffer count is not 1..16, or the push constants exceed 128
   // bytes. The pipeline is built on first dispatch (a shader the driver rejects then
-  // throws DeviceFailure); `name` labels it in profiles and errors.
+  // throws Internal); `name` labels it in profiles and errors.
   Kernel(const Context& context, std::string name, std::vector<std::uint32_t> spirv, std::uint32_t buffer_count,
          std::uint32_t push_constant_bytes = 0, std::vector<std::uint32_t> constants = {});
 
