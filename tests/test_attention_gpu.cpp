@@ -474,7 +474,13 @@ TEST_P(AttentionOptionTest, BadInputIsRejectedWithoutWriting) {
   rope.rope = rope_for(32, RopeLayout::Neox);
   expect_error(rope, q, k, v, out, "rope.head_dim");
   expect_error(plain, q, k, v, Tensor::empty(ctx, DType::f16, {1, 4, 6, 64}), "out is");
+  // Not in-place: out sharing bytes with q, or with k (same shape when Sq = Skv, H = Hkv).
+  expect_error(plain, out, k, v, out, "out overlaps q");
+  const Tensor square = t({1, 8, 2, 64});
+  expect_error(plain, t({1, 8, 2, 64}), square, v, square, "out overlaps k");
   EXPECT_EQ(out.download(), before) << "a rejected call wrote its output";
+  attention(plain, q, k, v, out);  // the Context still runs a correct call afterwards
+  EXPECT_NE(out.download(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, AttentionOptionTest, testing::ValuesIn(device_cases()), case_name);

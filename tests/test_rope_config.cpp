@@ -604,4 +604,25 @@ TEST(RopeConfigErrors, DirectoryIsNotAFile) {
 }
 
 }  // namespace
+// config.json values of the wrong JSON type: an Error naming the field, not a json exception.
+TEST(RopeConfigErrors, WrongJsonTypesNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"hidden_size": 4096, "num_attention_heads": 32, "rope_theta": "10000"})", "rope_theta"},
+      {R"({"hidden_size": "4096", "num_attention_heads": 32})", "hidden_size"},
+      {R"({"head_dim": 128, "rope_scaling": {"rope_type": "linear", "factor": "4"}})", "factor"},
+      {R"({"head_dim": 128, "rope_scaling": {"rope_type": 3, "factor": 4}})", "rope_type"},
+      {R"({"head_dim": 128, "rope_scaling": [1, 2]})", "rope_scaling"},
+      {R"({"head_dim": 128, "max_position_embeddings": 2.5})", "max_position_embeddings"},
+  };
+  for (const auto& [text, field] : cases) {
+    try {
+      (void)RopeConfig::from_hf_config(nlohmann::json::parse(text));
+      ADD_FAILURE() << "no error for " << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << text << " -> " << e.what();
+    }
+  }
+}
+
 }  // namespace vkrope

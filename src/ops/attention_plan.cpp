@@ -47,6 +47,15 @@ void check_tensors(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
     fail("q has " + str(c.q.heads) + " heads, not a multiple of the " + str(c.k.heads) + " kv heads of k and v");
   if (c.q.dim % 8 != 0 || c.q.dim > 256)
     fail("head_dim " + str(c.q.dim) + " is not supported; expected a multiple of 8 up to 256");
+  // out is written while q, k and v are still read by other workgroups (and, split, by the
+  // combine pass): it must not share bytes with them.
+  for (const auto& [input, name] : {std::pair{&q, "q"}, {&k, "k"}, {&v, "v"}}) {
+    const auto begin = [](const Tensor& t) { return static_cast<std::size_t>(t.offset()) * size_of(t.dtype()); };
+    if (input->storage() == out.storage() && begin(*input) < out.span_bytes() && begin(out) < input->span_bytes())
+      fail(std::string("out overlaps ") + name + " in their buffer (bytes " + str(std::int64_t(begin(out))) + ".." +
+           str(std::int64_t(out.span_bytes())) + " and " + str(std::int64_t(begin(*input))) + ".." +
+           str(std::int64_t(input->span_bytes())) + "); expected a separate output (attention is not in-place)");
+  }
   // f16 travels as pairs of halves in 32-bit words (head_dim is even, so rows are whole words).
   const std::pair<const Layout4*, const char*> views[] = {{&c.q, "q"}, {&c.k, "k"}, {&c.v, "v"}, {&c.out, "out"}};
   for (const auto& [l, name] : views) {
