@@ -2,7 +2,6 @@
 // and positive, --plot writes PNGs that decode at the stated sizes, --shape and output-path
 // errors exit 2 before anything runs.
 #include <gtest/gtest.h>
-#include <stb_image.h>
 
 #include <nlohmann/json.hpp>
 
@@ -12,15 +11,6 @@ namespace vkrope::test {
 namespace {
 
 using nlohmann::json;
-
-// Width and height of a PNG as decoded by stb_image; {0, 0} when it does not decode.
-std::pair<int, int> png_size(const std::string& path) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &channels, 3);
-  if (!pixels) return {0, 0};
-  stbi_image_free(pixels);
-  return {w, h};
-}
 
 TEST_F(CliTest, BenchCustomShapesWriteJsonAndCharts) {
   const std::string report = path("bench.json"), plots = path("plots");

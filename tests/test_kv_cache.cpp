@@ -120,15 +120,7 @@ TEST_P(KvCacheTest, ErrorsSayWhatWasWrong) {
     return Tensor::from_floats(context(), DType::f32, {1, t, heads, dim},
                                random_floats(static_cast<std::size_t>(t * heads * dim)));
   };
-  const auto expect_error = [](const std::function<void()>& call, const std::string& words) {
-    try {
-      call();
-      ADD_FAILURE() << "no error; expected one mentioning '" << words << "'";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
-      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
-    }
-  };
+  const auto& expect_error = expect_invalid_argument;
   cache.append(0, kv(3), kv(3));
   expect_error([&] { cache.append(0, kv(2), kv(2)); }, "exceed its capacity of 4");
   EXPECT_EQ(cache.length(0), 3) << "a refused append must not count";

@@ -2,20 +2,11 @@
 // GPU-against-CPU check it makes passed), prints its checks, and writes PNGs that decode at
 // the stated sizes. Sample binaries come from CMake (VKROPE_SAMPLES_DIR).
 #include <gtest/gtest.h>
-#include <stb_image.h>
 
 #include "support/cli_fixture.hpp"
 
 namespace vkrope::test {
 namespace {
-
-std::pair<int, int> png_size(const std::string& path) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &channels, 3);
-  if (!pixels) return {0, 0};
-  stbi_image_free(pixels);
-  return {w, h};
-}
 
 class SampleTest : public testing::TestWithParam<DeviceCase> {
  protected:

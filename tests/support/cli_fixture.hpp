@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stb_image.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -21,6 +22,15 @@ struct CliRun {
   int code = -1;
   std::string out, err;
 };
+
+// Width and height of a PNG as decoded by stb_image; {0, 0} when it does not decode.
+inline std::pair<int, int> png_size(const std::string& path) {
+  int w = 0, h = 0, channels = 0;
+  unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &channels, 3);
+  if (!pixels) return {0, 0};
+  stbi_image_free(pixels);
+  return {w, h};
+}
 
 inline std::string slurp(const fs::path& p) {
   std::ifstream in(p);

@@ -95,4 +95,14 @@ std::vector<float> DeviceTest::random_floats(std::size_t n, float lo, float hi) 
   return v;
 }
 
+void expect_invalid_argument(const std::function<void()>& call, const std::string& words) {
+  try {
+    call();
+    ADD_FAILURE() << "no error; expected one mentioning '" << words << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace vkrope::test

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <mutex>
@@ -62,5 +63,8 @@ class DeviceTest : public testing::TestWithParam<DeviceCase> {
 
 // A seed from VKROPE_TEST_SEED when set, else from std::random_device.
 std::uint32_t fresh_seed();
+
+// Expects `call` to throw vkrope::Error of kind InvalidArgument whose message contains `words`.
+void expect_invalid_argument(const std::function<void()>& call, const std::string& words);
 
 }  // namespace vkrope::test
