@@ -74,15 +74,7 @@ TEST_P(TensorTest, FillBytesPoisonsWithNaN) {
   for (float v : t.download()) EXPECT_TRUE(std::isnan(v));
 }
 
-void expect_invalid(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "accepted; expected an error mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+const auto& expect_invalid = expect_invalid_argument;  // support/device_matrix.hpp
 
 TEST_P(TensorTest, BadShapesAndSizesAreRefused) {
   const Context& c = context();

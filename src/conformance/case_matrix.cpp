@@ -19,6 +19,18 @@ std::string dtype_name(DType q, DType kv) {
   return "q" + std::string(to_string(q)) + "-kv" + std::string(to_string(kv));
 }
 
+// A case judged by its relative (L2) error, and failed outright by a write outside its output.
+CaseOutcome relative_outcome(const CompareReport& report, double tolerance, bool guard_intact) {
+  CaseOutcome o;
+  o.rel_err = report.rel_err;
+  o.max_abs_err = report.max_abs_err;
+  o.metric = "rel_err";
+  o.tolerance = tolerance;
+  o.passed = report.rel_err <= tolerance && guard_intact;
+  o.detail = (guard_intact ? "" : "wrote outside its output; ") + report.to_string();
+  return o;
+}
+
 // --- RoPE ------------------------------------------------------------------------------------
 
 json rope_params(const RopeCase& c) {
@@ -125,14 +137,7 @@ Case attention_case(std::string id, std::string op, const AttentionCase& c, bool
     AttentionCase run = c;
     if (!run.config.query_positions.empty()) draw_positions(run.config, run.sq, run.skv, rng);
     const AttentionResult r = run_attention_case(ctx, run, rng);
-    CaseOutcome o;
-    o.rel_err = r.report.rel_err;
-    o.max_abs_err = r.report.max_abs_err;
-    o.metric = "rel_err";
-    o.tolerance = attention_case_tolerance(run) * scale;
-    o.passed = r.report.rel_err <= o.tolerance && r.guard_intact;
-    o.detail = (r.guard_intact ? "" : "wrote outside its output; ") + r.report.to_string();
-    return o;
+    return relative_outcome(r.report, attention_case_tolerance(run) * scale, r.guard_intact);
   };
   return k;
 }
@@ -286,14 +291,7 @@ void add_kv_cache_cases(std::vector<Case>& cases) {
         k.quick = steps == 20 && dtype == DType::f16;
         k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
           const KvDecodeResult r = run_kv_decode_case(ctx, c, rng);
-          CaseOutcome o;
-          o.rel_err = r.report.rel_err;
-          o.max_abs_err = r.report.max_abs_err;
-          o.metric = "rel_err";
-          o.tolerance = kv_decode_tolerance(c) * scale;
-          o.passed = r.report.rel_err <= o.tolerance && r.guard_intact;
-          o.detail = (r.guard_intact ? "" : "wrote outside its output; ") + r.report.to_string();
-          return o;
+          return relative_outcome(r.report, kv_decode_tolerance(c) * scale, r.guard_intact);
         };
         cases.push_back(std::move(k));
       }
