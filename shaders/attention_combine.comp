@@ -21,7 +21,7 @@ layout(std430, set = 0, binding = 2) readonly buffer Sinks { float sinks[]; };
 
 void main() {
   const uint rows = pc.batch * pc.sq * pc.heads;
-  const uint row = gl_GlobalInvocationID.x;
+  const uint row = pc.group_x * gl_WorkGroupSize.x + gl_GlobalInvocationID.x;
   if (row >= rows) return;
   const uint h = row % pc.heads;
   const uint qi = (row / pc.heads) % pc.sq;

@@ -90,15 +90,15 @@ void main() {
   const uint local_row = lid / TEAM;  // >= ROWS for the few invocations past the last team
   const uint group = pc.heads / pc.kv_heads;
   const uint rows = pc.sq * group;
-  const uint first_row = gl_WorkGroupID.x * ROWS;
+  const uint first_row = (pc.group_x + gl_WorkGroupID.x) * ROWS;
   const uint row = first_row + local_row;
   const bool row_active = local_row < ROWS && row < rows;
   const uint safe_row = min(row, rows - 1u);
   const uint qi = safe_row / group;
-  const uint kvh = gl_WorkGroupID.y;
+  const uint kvh = pc.group_y + gl_WorkGroupID.y;
   const uint h = kvh * group + safe_row % group;
-  const uint b = gl_WorkGroupID.z % pc.batch;
-  const uint split = gl_WorkGroupID.z / pc.batch;
+  const uint b = (pc.group_z + gl_WorkGroupID.z) % pc.batch;
+  const uint split = (pc.group_z + gl_WorkGroupID.z) / pc.batch;
   const uint dim0 = member * SLICE;  // this invocation's first head dim
 
   // This row's slice of q, rotated at its position and scaled.

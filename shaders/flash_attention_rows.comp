@@ -90,10 +90,10 @@ void main() {
   const uint phase = lid / SLOTS;
   const uint group = pc.heads / pc.kv_heads;
   const uint rows = pc.sq * group;
-  const uint first_row = gl_WorkGroupID.x * SLOTS * LANE_ROWS;
-  const uint kvh = gl_WorkGroupID.y;
-  const uint b = gl_WorkGroupID.z % pc.batch;
-  const uint split = gl_WorkGroupID.z / pc.batch;
+  const uint first_row = (pc.group_x + gl_WorkGroupID.x) * SLOTS * LANE_ROWS;
+  const uint kvh = pc.group_y + gl_WorkGroupID.y;
+  const uint b = (pc.group_z + gl_WorkGroupID.z) % pc.batch;
+  const uint split = (pc.group_z + gl_WorkGroupID.z) / pc.batch;
 
   // The lane's rows: first_row + (lid % SLOTS) * LANE_ROWS + r. Rows past the end compute
   // the last row again and write nothing.

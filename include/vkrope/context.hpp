@@ -44,6 +44,10 @@ struct ContextOptions {
   // paths run on any device. Default: None. Environment: VKROPE_EMULATE=baseline.
   Emulation emulation = Emulation::None;
 
+  // Lower limits than the device's (see LimitCaps), applied after `emulation`. For tests of
+  // what happens on a smaller device. Default: none.
+  LimitCaps limits;
+
   // Directory where the VkPipelineCache is persisted between runs, one file per device
   // UUID and driver version. Empty (the default): the cache lives in memory only.
   // Environment: VKROPE_PIPELINE_CACHE_DIR. An unwritable directory is not an error: the

@@ -33,6 +33,15 @@ enum class Emulation {
 };
 std::string_view to_string(Emulation emulation) noexcept;
 
+// Smaller limits than the device has, to see what an application (and vkrope) does on a
+// smaller device without owning one: splitting of large grids, refusal of large tensors,
+// running out of memory. 0 keeps the device's value; a cap above it changes nothing.
+struct LimitCaps {
+  std::uint32_t max_workgroup_count = 0;       // each of maxComputeWorkGroupCount[0..2]
+  std::uint32_t max_storage_buffer_range = 0;  // maxStorageBufferRange, bytes
+  std::uint64_t device_memory = 0;             // device_local_bytes: what a Context may hold
+};
+
 struct DeviceInfo {
   std::uint32_t index = 0;  // position in the loader's enumeration order
   std::string name;
@@ -72,7 +81,7 @@ struct DeviceInfo {
   }
 };
 
-// The capabilities left after emulation (identity for Emulation::None).
-DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation);
+// The capabilities left after emulation and caps (identity for Emulation::None and no caps).
+DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation, const LimitCaps& caps = {});
 
 }  // namespace vkrope

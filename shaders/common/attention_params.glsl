@@ -18,6 +18,9 @@ layout(push_constant) uniform AttentionPush {
   uint k_offset, k_batch, k_seq, k_head;
   uint v_offset, v_batch, v_seq, v_head;
   uint o_offset, o_batch, o_seq, o_head;
+  // The first workgroup of this dispatch: a grid past maxComputeWorkGroupCount is recorded
+  // as several dispatches, each starting here (0, 0, 0 for a single dispatch).
+  uint group_x, group_y, group_z;
 } pc;
 
 #endif

@@ -8,6 +8,7 @@
 #include "ops/angle_buffer.hpp"
 #include "ops/attention_check.hpp"
 #include "ops/attention_plan.hpp"
+#include "ops/dispatch_size.hpp"
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
 #include "vkrope/attention.hpp"
@@ -181,12 +182,14 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
                                     positions, angles, sinks, slopes, partials};
   const std::uint64_t rows = static_cast<std::uint64_t>(call.q.seq * call.group);
   const std::uint64_t rows_per_group = shape.rows_per_workgroup();
-  const auto x_groups = static_cast<std::uint32_t>((rows + rows_per_group - 1) / rows_per_group);
-  const std::uint32_t z_groups = push.batch * split.splits;
-  if (x_groups > info.max_workgroup_count[0] || z_groups > info.max_workgroup_count[2] ||
-      push.kv_heads > info.max_workgroup_count[1])
-    throw Error(ErrorKind::InvalidArgument, "attention: " + label + " needs more workgroups than the device allows");
-  state.dispatch(flash, flash_bindings, &push, {x_groups, push.kv_heads, z_groups}, label);
+  const std::array<std::uint64_t, 3> grid = {(rows + rows_per_group - 1) / rows_per_group, push.kv_heads,
+                                             std::uint64_t{push.batch} * split.splits};
+  // Grids past maxComputeWorkGroupCount (a long prefill on a GPU kernel with few rows per
+  // workgroup, thousands of sequences) are recorded as several dispatches.
+  for_each_dispatch(grid, info.max_workgroup_count, [&](std::array<std::uint32_t, 3> first, auto count) {
+    std::copy(first.begin(), first.end(), push.group);
+    state.dispatch(flash, flash_bindings, &push, count, label);
+  });
   if (!split_pass) return;
 
   const std::uint32_t combine_wg = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
@@ -198,8 +201,11 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   partials_in.writes = false;
   const Binding combine_bindings[] = {partials_in, writes(out), sinks};
   const std::uint64_t combine_rows = std::uint64_t{push.batch} * push.sq * push.heads;
-  state.dispatch(combine, combine_bindings, &push,
-                 {static_cast<std::uint32_t>((combine_rows + combine_wg - 1) / combine_wg), 1, 1}, label + " combine");
+  for_each_dispatch({(combine_rows + combine_wg - 1) / combine_wg, 1, 1}, info.max_workgroup_count,
+                    [&](std::array<std::uint32_t, 3> first, auto count) {
+                      std::copy(first.begin(), first.end(), push.group);
+                      state.dispatch(combine, combine_bindings, &push, count, label + " combine");
+                    });
 }
 
 }  // namespace

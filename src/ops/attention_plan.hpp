@@ -76,8 +76,10 @@ struct AttentionPush {
   float softcap;
   std::uint32_t splits, split_keys;
   std::uint32_t q[4], k[4], v[4], o[4];  // offset, batch, seq, head strides
+  std::uint32_t group[3];                 // first workgroup of this dispatch (see for_each_dispatch)
 };
-static_assert(sizeof(AttentionPush) == 104 && offsetof(AttentionPush, q) == 40 && offsetof(AttentionPush, o) == 88);
+static_assert(sizeof(AttentionPush) == 116 && offsetof(AttentionPush, q) == 40 && offsetof(AttentionPush, o) == 88 &&
+              offsetof(AttentionPush, group) == 104);
 
 // The push constants of a call, one pass over all keys (splits 1).
 AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& config);

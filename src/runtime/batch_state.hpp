@@ -30,6 +30,7 @@ Binding reads(const Tensor& tensor);
 Binding writes(const Tensor& tensor);
 
 struct BatchState {
+  LiveToken<Live::Batch> live;  // counted in vkrope::live_objects()
   BatchState(const Context& context, BatchOptions options, VkCommandBuffer external);
   ~BatchState();
 

@@ -117,7 +117,7 @@ Context Context::create(const ContextOptions& options) {
   const std::size_t chosen = select_device(infos, options.device);
 
   state->physical = std::move(devices[chosen]);
-  state->effective = apply_emulation(state->physical.info, options.emulation);
+  state->effective = apply_emulation(state->physical.info, options.emulation, options.limits);
   state->owned_device.emplace(state->physical, state->effective);
   state->device = state->owned_device->handle();
   state->queue_family = state->physical.compute_queue_family;

@@ -12,6 +12,7 @@
 
 #include "runtime/device_query.hpp"
 #include "runtime/instance.hpp"
+#include "runtime/live_objects.hpp"
 #include "runtime/memory_counter.hpp"
 #include "runtime/pipelines.hpp"
 #include "vk/handles.hpp"
@@ -52,6 +53,7 @@ class BufferCache {
 };
 
 struct ContextState {
+  LiveToken<Live::Context> live;  // counted in vkrope::live_objects()
   ContextOptions options;
   ValidationLog validation_log;                 // outlives the instance (declared first)
   std::optional<OwnedInstance> owned_instance;  // empty when adopted

@@ -37,7 +37,7 @@ Context adopt(const AdoptedDevice& adopted, const ContextOptions& options) {
   enabled.storage_16bit = enabled.storage_16bit && adopted.storage_16bit_enabled;
   enabled.float16 = enabled.float16 && adopted.float16_enabled;
   enabled.float64 = enabled.float64 && adopted.float64_enabled;
-  state->effective = apply_emulation(enabled, options.emulation);
+  state->effective = apply_emulation(enabled, options.emulation, options.limits);
   state->device = adopted.device;
   state->queue_family = adopted.queue_family_index;
   if (adopted.queue_mutex) state->queue_mutex = adopted.queue_mutex;

@@ -173,6 +173,15 @@ std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextSta
     throw Error(ErrorKind::InvalidArgument,
                 "a buffer of " + std::to_string(bytes) + " bytes exceeds this device's maxMemoryAllocationSize (" +
                     std::to_string(info.max_memory_allocation_size) + " bytes)");
+  // The driver would refuse (or, on a CPU driver, overcommit the host) past the heap; say
+  // so before asking it. Other processes' use is not known here, so the driver may still.
+  const std::uint64_t held = context->memory_counter->live.load();
+  if (info.device_local_bytes && held + bytes > info.device_local_bytes)
+    throw Error(ErrorKind::OutOfMemory, "a buffer of " + std::to_string(bytes) + " bytes would bring this Context's " +
+                                            "device memory to " + std::to_string(held + bytes) +
+                                            " bytes, past the " + std::to_string(info.device_local_bytes) +
+                                            " bytes of device-local memory on " + info.name +
+                                            "; free tensors first or use smaller shapes");
 
   constexpr VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT;

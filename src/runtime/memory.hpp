@@ -8,6 +8,7 @@
 #include <span>
 
 #include "runtime/context_state.hpp"
+#include "runtime/live_objects.hpp"
 #include "runtime/memory_counter.hpp"
 
 namespace vkrope::detail {
@@ -15,6 +16,7 @@ namespace vkrope::detail {
 // A range of a VkBuffer that tensors view. Owned (vkrope allocated it) or external (the
 // application's buffer, see vulkan_interop.hpp): the subclass says which.
 struct BufferStorage {
+  LiveToken<Live::Buffer> live;  // counted in vkrope::live_objects()
   // Null only for buffers held by the Context's own cache (which must not keep the
   // Context alive); every tensor's storage has it.
   std::shared_ptr<ContextState> context;

@@ -1,4 +1,5 @@
 // ContextOptions::from_environment and the small to_string helpers of the public types.
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -83,8 +84,20 @@ std::string DeviceInfo::api_version_string() const {
          "." + std::to_string(api_version & 0xfffu);
 }
 
-DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation) {
+namespace {
+
+template <typename T>
+void cap(T& limit, T value) {
+  if (value != 0) limit = std::min(limit, value);
+}
+
+}  // namespace
+
+DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation, const LimitCaps& caps) {
   info.emulation = emulation;
+  for (auto& count : info.max_workgroup_count) cap(count, caps.max_workgroup_count);
+  cap(info.max_storage_buffer_range, caps.max_storage_buffer_range);
+  cap(info.device_local_bytes, caps.device_memory);
   if (emulation == Emulation::None) return info;
   // The Vulkan 1.1 minimums: what every conformant device offers.
   info.storage_16bit = false;
