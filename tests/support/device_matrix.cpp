@@ -69,13 +69,18 @@ void DeviceTest::SetUp() {
   rng_.seed(seed_);
   RecordProperty("seed", std::to_string(seed_));
   RecordProperty("device", GetParam().name);
+  context_ = std::make_unique<Context>(capped_context({}));
+}
+
+Context DeviceTest::capped_context(const LimitCaps& caps) const {
   ContextOptions options = validated_options(GetParam());
+  options.limits = caps;
   // Collected outside the Context, so messages raised while it is destroyed count too.
   options.on_validation_message = [log = messages_](std::string_view m) {
     std::lock_guard lock(log->mutex);
     log->lines.emplace_back(m);
   };
-  context_ = std::make_unique<Context>(Context::create(options));
+  return Context::create(options);
 }
 
 void DeviceTest::TearDown() {

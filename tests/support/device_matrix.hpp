@@ -44,6 +44,9 @@ class DeviceTest : public testing::TestWithParam<DeviceCase> {
   void SetUp() override;
   void TearDown() override;
   const Context& context() const { return *context_; }
+  // Another Context on the parameter's device with `caps` on its limits; its validation
+  // messages fail the test like the fixture's own.
+  Context capped_context(const LimitCaps& caps) const;
 
   // A fresh seed per test (printed, so a failure can be replayed with VKROPE_TEST_SEED).
   std::uint32_t seed() const { return seed_; }

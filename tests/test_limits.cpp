@@ -1,0 +1,155 @@
+// Device limits: grids past maxComputeWorkGroupCount are split into several dispatches,
+// tensors past maxStorageBufferRange and allocations past the device's memory are refused
+// with a clear error, and Contexts created and destroyed in a loop leave nothing behind.
+// Small shapes reach the limits through ContextOptions::limits (LimitCaps); one case hits
+// the real workgroup-count limit.
+#include <gtest/gtest.h>
+
+#include "conformance/attention_case.hpp"
+#include "conformance/rope_case.hpp"
+#include "support/device_matrix.hpp"
+#include "vkrope/attention.hpp"
+#include "vkrope/error.hpp"
+#include "vkrope/kv_cache.hpp"
+#include "vkrope/live_objects.hpp"
+#include "vkrope/tensor.hpp"
+
+namespace vkrope::test {
+namespace {
+
+using conformance::AttentionCase;
+using conformance::attention_case_tolerance;
+using conformance::run_attention_case;
+
+class LimitsTest : public DeviceTest {
+ protected:
+  // Runs `c` on `ctx` and expects the reference within the case's tolerance (f32: 1e-5,
+  // see attention_check.hpp) with every output element written and no byte outside it.
+  void expect_attention_matches(const Context& ctx, const AttentionCase& c) {
+    std::mt19937 rng(seed());
+    const conformance::AttentionResult r = run_attention_case(ctx, c, rng);
+    EXPECT_LE(r.report.rel_err, attention_case_tolerance(c)) << c.describe() << ": " << r.report.to_string();
+    EXPECT_TRUE(r.guard_intact) << c.describe() << ": bytes written outside the output";
+  }
+
+  // A small RoPE call checked against the reference: the Context still works.
+  void expect_rope_works(const Context& ctx) {
+    conformance::RopeCase c;
+    c.config = conformance::rope_config(RopeScalingType::Default, RopeLayout::Neox, false);
+    std::mt19937 rng(seed());
+    const conformance::RopeResult r = run_rope_case(ctx, c, rng);
+    EXPECT_LE(r.max_abs_err, r.tolerance) << r.detail;
+    EXPECT_TRUE(r.guard_intact);
+  }
+};
+
+// With at most 3 workgroups per dimension every attention grid below is cut into several
+// dispatches: query rows (x), kv heads (y), batch x key ranges (z) and the combine pass.
+TEST_P(LimitsTest, AttentionGridsPastTheWorkgroupCountAreSplit) {
+  const Context ctx = capped_context({.max_workgroup_count = 3});
+  ASSERT_EQ(ctx.device().max_workgroup_count[0], 3u);
+
+  AttentionCase prefill;  // x: 600 query rows per kv head; y: 4 kv heads; f32 tolerance 1e-5
+  prefill.batch = 2;
+  prefill.sq = 300;
+  prefill.skv = 300;
+  prefill.heads = 8;
+  prefill.kv_heads = 4;
+  prefill.config.causal = true;
+  expect_attention_matches(ctx, prefill);
+
+  AttentionCase decode;  // z: 4 sequences x 4 key ranges; combine: 256 rows of 64 lanes
+  decode.batch = 4;
+  decode.skv = 200;
+  decode.heads = 64;
+  decode.kv_heads = 8;
+  decode.config.key_splits = 4;
+  expect_attention_matches(ctx, decode);
+}
+
+// The real limit: one sequence per workgroup along z, one more sequence than it allows.
+TEST_P(LimitsTest, AttentionBatchPastTheRealWorkgroupCount) {
+  AttentionCase c;
+  c.batch = static_cast<std::int64_t>(context().device().max_workgroup_count[2]) + 1;
+  c.skv = 2;
+  c.heads = c.kv_heads = 1;
+  c.head_dim = 8;
+  expect_attention_matches(context(), c);
+}
+
+// The 1-D kernels (RoPE, KV append) loop over their elements: one workgroup is enough.
+TEST_P(LimitsTest, RopeRunsWithOneWorkgroup) {
+  const Context ctx = capped_context({.max_workgroup_count = 1});
+  expect_rope_works(ctx);
+}
+
+// Every tensor is bound as one storage buffer, so none may pass maxStorageBufferRange: the
+// API refuses it. Attention's own scratch stays within it by running in query chunks.
+TEST_P(LimitsTest, StorageBufferRangeRefusesTensorsAndChunksScratch) {
+  const std::uint32_t range = 1u << 20;
+  const Context ctx = capped_context({.max_storage_buffer_range = range});
+  expect_invalid_argument([&] { Tensor::empty(ctx, DType::f32, {range / 4 + 1}); }, "maxStorageBufferRange");
+  expect_invalid_argument([&] { KvCache(ctx, {.capacity = 8193, .kv_heads = 1, .head_dim = 64, .dtype = DType::f16}); },
+                          "maxStorageBufferRange");
+  const Tensor fits = Tensor::empty(ctx, DType::f32, {range / 4});  // exactly the range
+  EXPECT_EQ(fits.span_bytes(), range);
+
+  AttentionCase c;  // 64 key ranges x 100 rows x 8 heads x 66 floats = 13.5 MB of partials unchunked
+  c.sq = 100;
+  c.skv = 512;
+  c.config.key_splits = 64;
+  expect_attention_matches(ctx, c);
+  EXPECT_LE(ctx.memory_stats().peak_bytes, 6u * range);  // 4 tensors of 200 KB-1 MB + one chunk's scratch
+  expect_rope_works(ctx);
+}
+
+// Allocations that would take a Context past the device's memory are refused before the
+// driver is asked; freeing tensors makes room again.
+TEST_P(LimitsTest, AllocationsPastDeviceMemoryAreRefused) {
+  const std::uint64_t memory = 4u << 20;
+  const Context ctx = capped_context({.device_memory = memory});
+  const Shape mib = {1 << 18};  // 1 MiB of f32
+  std::vector<Tensor> held;
+  for (int i = 0; i < 3; ++i) held.push_back(Tensor::empty(ctx, DType::f32, mib));
+  try {
+    Tensor::empty(ctx, DType::f32, {2 << 18});
+    ADD_FAILURE() << "no error for 5 MiB on a 4 MiB device";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::OutOfMemory) << e.what();
+    EXPECT_NE(std::string(e.what()).find("past the 4194304 bytes of device-local memory"), std::string::npos)
+        << e.what();
+  }
+  held.clear();
+  EXPECT_EQ(ctx.memory_stats().live_bytes, 0u);
+  expect_rope_works(ctx);
+}
+
+// Contexts made and dropped in a loop, each running RoPE, attention and a KV cache: no
+// vkrope object outlives its Context. (LeakSanitizer runs this test in sanitized builds:
+// tests/CMakeLists.txt.)
+TEST_P(LimitsTest, ContextsMadeAndDroppedInALoopLeaveNothing) {
+  const LiveObjects before = live_objects();
+  for (int i = 0; i < 5; ++i) {
+    {
+      const Context ctx = capped_context({});
+      expect_rope_works(ctx);
+      AttentionCase c;
+      c.sq = 3;
+      c.skv = 40;
+      c.config.causal = true;
+      expect_attention_matches(ctx, c);
+      KvCache cache(ctx, {.capacity = 16, .kv_heads = 2, .head_dim = 64});
+      const Tensor kv = Tensor::from_floats(ctx, DType::f32, {1, 4, 2, 64}, random_floats(512));
+      cache.append(0, kv, kv);
+      EXPECT_EQ(cache.length(0), 4);
+      EXPECT_GT(live_objects().contexts, before.contexts);
+    }
+    EXPECT_EQ(live_objects(), before) << "iteration " << i << ": " << to_string(live_objects()) << " vs "
+                                      << to_string(before);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, LimitsTest, testing::ValuesIn(native_device_cases()), case_name);
+
+}  // namespace
+}  // namespace vkrope::test
