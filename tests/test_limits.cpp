@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "conformance/attention_case.hpp"
-#include "conformance/rope_case.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/attention.hpp"
 #include "vkrope/error.hpp"
@@ -30,16 +29,6 @@ class LimitsTest : public DeviceTest {
     const conformance::AttentionResult r = run_attention_case(ctx, c, rng);
     EXPECT_LE(r.report.rel_err, attention_case_tolerance(c)) << c.describe() << ": " << r.report.to_string();
     EXPECT_TRUE(r.guard_intact) << c.describe() << ": bytes written outside the output";
-  }
-
-  // A small RoPE call checked against the reference: the Context still works.
-  void expect_rope_works(const Context& ctx) {
-    conformance::RopeCase c;
-    c.config = conformance::rope_config(RopeScalingType::Default, RopeLayout::Neox, false);
-    std::mt19937 rng(seed());
-    const conformance::RopeResult r = run_rope_case(ctx, c, rng);
-    EXPECT_LE(r.max_abs_err, r.tolerance) << r.detail;
-    EXPECT_TRUE(r.guard_intact);
   }
 };
 
@@ -80,7 +69,7 @@ TEST_P(LimitsTest, AttentionBatchPastTheRealWorkgroupCount) {
 // The 1-D kernels (RoPE, KV append) loop over their elements: one workgroup is enough.
 TEST_P(LimitsTest, RopeRunsWithOneWorkgroup) {
   const Context ctx = capped_context({.max_workgroup_count = 1});
-  expect_rope_works(ctx);
+  expect_rope_works(ctx, seed());
 }
 
 // Every tensor is bound as one storage buffer, so none may pass maxStorageBufferRange: the
@@ -100,7 +89,7 @@ TEST_P(LimitsTest, StorageBufferRangeRefusesTensorsAndChunksScratch) {
   c.config.key_splits = 64;
   expect_attention_matches(ctx, c);
   EXPECT_LE(ctx.memory_stats().peak_bytes, 6u * range);  // 4 tensors of 200 KB-1 MB + one chunk's scratch
-  expect_rope_works(ctx);
+  expect_rope_works(ctx, seed());
 }
 
 // Allocations that would take a Context past the device's memory are refused before the
@@ -121,7 +110,7 @@ TEST_P(LimitsTest, AllocationsPastDeviceMemoryAreRefused) {
   }
   held.clear();
   EXPECT_EQ(ctx.memory_stats().live_bytes, 0u);
-  expect_rope_works(ctx);
+  expect_rope_works(ctx, seed());
 }
 
 // Contexts made and dropped in a loop, each running RoPE, attention and a KV cache: no
@@ -132,7 +121,7 @@ TEST_P(LimitsTest, ContextsMadeAndDroppedInALoopLeaveNothing) {
   for (int i = 0; i < 5; ++i) {
     {
       const Context ctx = capped_context({});
-      expect_rope_works(ctx);
+      expect_rope_works(ctx, seed());
       AttentionCase c;
       c.sq = 3;
       c.skv = 40;

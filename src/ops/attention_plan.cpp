@@ -50,11 +50,9 @@ void check_tensors(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
   // out is written while q, k and v are still read by other workgroups (and, split, by the
   // combine pass): it must not share bytes with them.
   for (const auto& [input, name] : {std::pair{&q, "q"}, {&k, "k"}, {&v, "v"}}) {
-    const auto begin = [](const Tensor& t) { return static_cast<std::size_t>(t.offset()) * size_of(t.dtype()); };
-    if (input->storage() == out.storage() && begin(*input) < out.span_bytes() && begin(out) < input->span_bytes())
-      fail(std::string("out overlaps ") + name + " in their buffer (bytes " + str(std::int64_t(begin(out))) + ".." +
-           str(std::int64_t(out.span_bytes())) + " and " + str(std::int64_t(begin(*input))) + ".." +
-           str(std::int64_t(input->span_bytes())) + "); expected a separate output (attention is not in-place)");
+    if (views_overlap(*input, out))
+      fail(std::string("out overlaps ") + name + " in their buffer (" + byte_range(out) + " and " +
+           byte_range(*input) + "); expected a separate output (attention is not in-place)");
   }
   // f16 travels as pairs of halves in 32-bit words (head_dim is even, so rows are whole words).
   const std::pair<const Layout4*, const char*> views[] = {{&c.q, "q"}, {&c.k, "k"}, {&c.v, "v"}, {&c.out, "out"}};

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include "ops/dispatch_size.hpp"
 #include "ops/rope_check.hpp"
@@ -81,6 +83,23 @@ RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& t, const Rope
       throw Error(ErrorKind::InvalidArgument, "rope: k belongs to another Context than q");
     if (t.k_out) check_same(*t.k_out, "k_out", *t.k, "k");
     call.k_heads = k.heads;
+    if (same_view(*t.k, t.q))
+      throw Error(ErrorKind::InvalidArgument, "rope: k is the same view as q; expected separate q and k");
+  }
+  // Each output is its input (in place: every element is read and written by the same
+  // invocation) or shares no bytes with any other argument; anything else races.
+  const std::pair<const Tensor*, const char*> arguments[] = {
+      {&t.q, "q"}, {t.k ? &*t.k : nullptr, "k"}, {t.q_out ? &*t.q_out : nullptr, "q_out"},
+      {t.k_out ? &*t.k_out : nullptr, "k_out"}};
+  for (const auto& [out, input, name] : {std::tuple{t.q_out ? &*t.q_out : nullptr, &t.q, "q_out"},
+                                         {t.k_out ? &*t.k_out : nullptr, t.k ? &*t.k : nullptr, "k_out"}}) {
+    if (!out || (input && same_view(*out, *input))) continue;
+    for (const auto& [other, other_name] : arguments)
+      if (other && other != out && views_overlap(*out, *other))
+        throw Error(ErrorKind::InvalidArgument, std::string("rope: ") + name + " (" + byte_range(*out) + ") overlaps " +
+                                                    other_name + " (" + byte_range(*other) + ") in their buffer; " +
+                                                    "expected " + name + " to be its input itself (in place) or " +
+                                                    "a separate range");
   }
 
   // Positions: explicit per token (shared by the batch, or per batch), or offset + index.

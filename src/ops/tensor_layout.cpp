@@ -1,7 +1,10 @@
 #include "ops/tensor_layout.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "vkrope/error.hpp"
 
@@ -38,6 +41,56 @@ void fill_strides(std::uint32_t out[4], const Layout4& l, std::string_view op) {
 
 bool is_word_aligned(const Layout4& l) {
   return l.offset % 2 == 0 && l.batch_stride % 2 == 0 && l.seq_stride % 2 == 0 && l.head_stride % 2 == 0;
+}
+
+namespace {
+
+std::size_t first_byte(const Tensor& t) { return static_cast<std::size_t>(t.offset()) * size_of(t.dtype()); }
+
+// The byte ranges a view covers: one per run of its last dimension (one per element when
+// that dimension is strided), sorted.
+std::vector<std::pair<std::size_t, std::size_t>> byte_runs(const Tensor& t) {
+  const Shape& shape = t.shape();
+  const Strides& strides = t.strides();
+  const std::size_t last = shape.size() - 1, elem = size_of(t.dtype());
+  const bool contiguous_last = strides[last] == 1;
+  const std::size_t run_bytes = contiguous_last ? static_cast<std::size_t>(shape[last]) * elem : elem;
+  const std::size_t outer_dims = contiguous_last ? last : shape.size();
+  std::vector<std::pair<std::size_t, std::size_t>> runs;
+  std::vector<std::int64_t> index(outer_dims, 0);
+  for (;;) {
+    std::int64_t start = t.offset();
+    for (std::size_t i = 0; i < outer_dims; ++i) start += index[i] * strides[i];
+    const auto begin = static_cast<std::size_t>(start) * elem;
+    runs.emplace_back(begin, begin + run_bytes);
+    std::size_t i = outer_dims;  // next index, last dimension fastest
+    while (i > 0 && ++index[i - 1] == shape[i - 1]) index[--i] = 0;
+    if (i == 0) break;
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs;
+}
+
+}  // namespace
+
+bool views_overlap(const Tensor& a, const Tensor& b) {
+  if (a.storage() != b.storage() || first_byte(a) >= b.span_bytes() || first_byte(b) >= a.span_bytes()) return false;
+  // The ranges meet: compare run by run (only interleaved views, e.g. fused QKV, get here).
+  const auto ra = byte_runs(a), rb = byte_runs(b);
+  for (std::size_t i = 0, j = 0; i < ra.size() && j < rb.size();) {
+    if (ra[i].first < rb[j].second && rb[j].first < ra[i].second) return true;
+    if (ra[i].second <= rb[j].second) ++i; else ++j;
+  }
+  return false;
+}
+
+bool same_view(const Tensor& a, const Tensor& b) {
+  return a.storage() == b.storage() && a.offset() == b.offset() && a.shape() == b.shape() &&
+         a.strides() == b.strides() && a.dtype() == b.dtype();
+}
+
+std::string byte_range(const Tensor& t) {
+  return "bytes " + std::to_string(first_byte(t)) + ".." + std::to_string(t.span_bytes());
 }
 
 }  // namespace vkrope::detail

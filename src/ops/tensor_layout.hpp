@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "vkrope/tensor.hpp"
@@ -26,5 +27,15 @@ void fill_strides(std::uint32_t out[4], const Layout4& l, std::string_view op);
 
 // Even offset and strides: every element pair starts a 32-bit word (packed f16 access).
 bool is_word_aligned(const Layout4& l);
+
+// Whether a and b share a byte of one buffer. Views whose ranges interleave (q, k and v
+// slices of one fused QKV buffer) are compared run by run of their last dimension.
+bool views_overlap(const Tensor& a, const Tensor& b);
+
+// One buffer, offset, shape, strides and dtype: the same elements.
+bool same_view(const Tensor& a, const Tensor& b);
+
+// "bytes 0..4096" of a view, for messages.
+std::string byte_range(const Tensor& t);
 
 }  // namespace vkrope::detail

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "conformance/rope_case.hpp"
 
 namespace vkrope::test {
 
@@ -94,6 +95,15 @@ std::vector<float> DeviceTest::random_floats(std::size_t n, float lo, float hi) 
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng_);
   return v;
+}
+
+void expect_rope_works(const Context& ctx, std::uint32_t seed) {
+  conformance::RopeCase c;
+  c.config = conformance::rope_config(RopeScalingType::Default, RopeLayout::Neox, false);
+  std::mt19937 rng(seed);
+  const conformance::RopeResult r = conformance::run_rope_case(ctx, c, rng);
+  EXPECT_LE(r.max_abs_err, r.tolerance) << r.detail;
+  EXPECT_TRUE(r.guard_intact) << "bytes written outside the output";
 }
 
 void expect_invalid_argument(const std::function<void()>& call, const std::string& words) {

@@ -66,6 +66,10 @@ class DeviceTest : public testing::TestWithParam<DeviceCase> {
 // A seed from VKROPE_TEST_SEED when set, else from std::random_device.
 std::uint32_t fresh_seed();
 
+// A small RoPE call on `ctx` checked against the reference (with guard bands): the Context
+// still works, e.g. after a refused call.
+void expect_rope_works(const Context& ctx, std::uint32_t seed);
+
 // Expects `call` to throw vkrope::Error of kind InvalidArgument whose message contains `words`.
 void expect_invalid_argument(const std::function<void()>& call, const std::string& words);
 
