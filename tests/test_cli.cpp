@@ -120,6 +120,50 @@ TEST_F(CliTest, RopeBadInputExitsTwoAndCreatesNothing) {
   expect_usage_error("rope --input " + path("x2d.npy") + " --output " + out, "expected [seq", out);
 }
 
+// File and path problems through every command that reads or writes files: exit 2, one
+// line naming the path, nothing created. (Directories stand in for unwritable paths: the
+// tests may run as root, where permissions are not enforced.)
+TEST_F(CliTest, PathProblemsInEveryCommandExitTwoAndCreateNothing) {
+  io::write_npy_floats(path("x.npy"), io::NpyType::f32, std::vector<std::int64_t>{3, 2, 8}, std::vector<float>(48, 0.5f));
+  io::write_npy_floats(path("q.npy"), io::NpyType::f32, std::vector<std::int64_t>{1, 2, 2, 8}, std::vector<float>(32, 0.5f));
+  // A header promising 48 floats over a file holding 47.
+  fs::copy_file(path("x.npy"), path("short.npy"));
+  fs::resize_file(path("short.npy"), fs::file_size(path("short.npy")) - 4);
+  fs::create_directories(path("dir.npy"));
+  { std::ofstream(path("file")) << "x"; }
+  { std::ofstream(path("typed.json")) << R"({"head_dim": 8, "rope_theta": "10000"})"; }
+  const std::string out = path("o.npy"), under_file = path("file/o.npy"), missing_dir = path("none/o.npy");
+  const std::string rope = "rope --input " + path("x.npy") + " --output ";
+  const std::string attn = "attention --q " + path("q.npy") + " --k " + path("q.npy") + " --v " + path("q.npy");
+  struct Case {
+    std::string args, words, never_created;
+  };
+  const std::vector<Case> cases = {
+      {rope + path("dir.npy"), "dir.npy", ""},
+      {rope + under_file, "file/o.npy", under_file},
+      {rope + missing_dir, "none/o.npy", missing_dir},
+      {"rope --input " + path("dir.npy") + " --output " + out, "dir.npy", out},
+      {"rope --input " + path("short.npy") + " --output " + out, "truncated .npy data", out},
+      {rope + out + " --hf-config " + path("dir.npy"), "dir.npy", out},
+      {rope + out + " --hf-config " + path("typed.json"), "rope_theta", out},
+      {rope + out + " --scaling " + path("dir.npy"), "dir.npy", out},
+      {attn + " --output " + path("dir.npy"), "dir.npy", ""},
+      {attn + " --output " + under_file, "file/o.npy", under_file},
+      {"attention --q " + path("short.npy") + " --k " + path("q.npy") + " --v " + path("q.npy") + " --output " + out,
+       "truncated .npy data", out},
+      {attn + " --output " + out + " --sinks " + path("dir.npy"), "dir.npy", out},
+      {"conformance --quick --case rope --json " + path("dir.npy"), "dir.npy", ""},
+      {"conformance --quick --case rope --json " + under_file, "file/o.npy", under_file},
+      {"conformance --compare " + path("dir.npy") + " " + path("short.npy"), "dir.npy", ""},
+      {"bench --json " + under_file, "file/o.npy", under_file},
+      {"bench --json " + path("dir.npy"), "dir.npy", ""},
+      {"bench --plot " + path("file"), "file", ""},
+  };
+  for (const Case& c : cases) expect_usage_error(c.args, c.words, c.never_created);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::is_empty(path("dir.npy"))) << "something was written into the directory";
+}
+
 // --- vkrope attention ---------------------------------------------------------------------
 
 // The shapes of one attention run; three_dim drops the batch dimension from the files.

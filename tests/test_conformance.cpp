@@ -128,7 +128,7 @@ TEST_F(CliTest, ConformanceBadInputExitsTwo) {
   expect_usage_error("conformance --quick --json " + dir_.string(), "is a directory");
   expect_usage_error("conformance --quick --json " + path("missing-dir/r.json"), "does not exist");
   expect_usage_error("conformance --tolerance-scale 0 --case kv_cache --json " + out, "--tolerance-scale", out);
-  expect_usage_error("conformance --compare " + path("nope.json") + " " + path("nope.json"), "cannot read");
+  expect_usage_error("conformance --compare " + path("nope.json") + " " + path("nope.json"), "cannot open --compare report");
   std::ofstream(path("not-a-report.json")) << "{\"devices\": 3}";
   expect_usage_error("conformance --compare " + path("not-a-report.json") + " " + path("not-a-report.json"),
                      "no \"devices\" array");

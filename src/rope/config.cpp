@@ -2,14 +2,9 @@
 // does (its RotaryEmbeddingConfigMixin and the model config classes, newest form). Every
 // problem is an InvalidArgument naming the JSON field or struct member, the value found and
 // what was expected; nlohmann's own exceptions never escape.
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -455,30 +450,5 @@ RopeConfig RopeConfig::from_hf_config(const nlohmann::json& config) {
   return out;
 }
 
-RopeConfig RopeConfig::from_hf_config_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error(ErrorKind::Io, "cannot read config file '" + path + "': it is a directory");
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error(ErrorKind::Io, "cannot open config file '" + path + "': " + std::strerror(errno));
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) throw Error(ErrorKind::Io, "cannot read config file '" + path + "'");
-
-  json config;
-  try {
-    config = json::parse(text.str());
-  } catch (const json::exception& e) {
-    // A syntax error's what() carries the line and column ("parse error at line 3, column
-    // 7: ..."); a number too large for a double (1e999) is an out_of_range error instead.
-    throw Error(ErrorKind::InvalidArgument, path + ": malformed JSON: " + e.what());
-  }
-  try {
-    return from_hf_config(config);
-  } catch (const Error& e) {
-    throw Error(e.kind(), path + ": " + e.what());
-  }
-}
 
 }  // namespace vkrope

@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "output_path.hpp"
 #include "conformance/report.hpp"
+#include "io/text_file.hpp"
 #include "vkrope/version.hpp"
 
 namespace vkrope::cli {
@@ -35,10 +36,9 @@ struct ConformanceOptions {
 };
 
 json read_report(const std::string& path) {
-  std::ifstream in(path);
-  if (fs::is_directory(path) || !in) throw Error(ErrorKind::Io, "--compare " + path + ": cannot read the file");
+  const std::string text = io::read_text_file(path, "--compare report");
   try {
-    json report = json::parse(in);
+    json report = json::parse(text);
     if (!report.contains("devices") || !report["devices"].is_array())
       throw Error(ErrorKind::InvalidArgument, "--compare " + path + ": no \"devices\" array; expected a report "
                                                                     "written by vkrope conformance --json");

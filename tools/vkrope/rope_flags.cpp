@@ -1,9 +1,8 @@
 #include "rope_flags.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "io/text_file.hpp"
 #include "vkrope/error.hpp"
 
 namespace vkrope::cli {
@@ -12,12 +11,7 @@ namespace {
 
 // --scaling takes a file holding a rope_scaling JSON object, or the object inline.
 nlohmann::json read_scaling(const std::string& value) {
-  std::string text = value;
-  if (value.find('{') == std::string::npos) {
-    std::ifstream in(value);
-    if (!in) throw Error(ErrorKind::Io, "--scaling: cannot read " + value + " (neither a file nor a JSON object)");
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  const std::string text = value.find('{') == std::string::npos ? io::read_text_file(value, "--scaling file") : value;
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
