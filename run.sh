@@ -22,8 +22,12 @@ packages=(
   libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
   mesa-vulkan-drivers chromium-common vulkan-validationlayers
 )
-# The fuzzers need clang and its libFuzzer runtime; only ./run.sh fuzz installs them.
-if [ "$command" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
+# The fuzzers need clang and its libFuzzer runtime: ./run.sh fuzz, and ./run.sh test, which
+# ends with a short fuzz run (VKROPE_FUZZ_SECONDS per target, default 30; 0 skips it).
+fuzz_seconds=${VKROPE_FUZZ_SECONDS:-30}
+if [ "$command" = fuzz ] || { [ "$command" = test ] && [ "$fuzz_seconds" != 0 ]; }; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -52,11 +56,14 @@ else
 fi
 
 # --- Fuzzing: its own instrumented clang build (build-fuzz), then each target for SECONDS --
-if [ "$command" = fuzz ]; then
-  seconds=${1:-30}
-  cmake --preset fuzz -DVKROPE_FUZZ_SECONDS="$seconds" >/dev/null
+run_fuzz() {
+  cmake --preset fuzz -DVKROPE_FUZZ_SECONDS="$1" >/dev/null
   cmake --build --preset fuzz
-  exec ctest --preset fuzz -L fuzz
+  ctest --preset fuzz -L fuzz -j "$(nproc)"
+}
+if [ "$command" = fuzz ]; then
+  run_fuzz "${1:-30}"
+  exit
 fi
 
 # --- Configure and build -----------------------------------------------------------------
@@ -71,6 +78,14 @@ case "$command" in
     # Tests labelled `long` (minutes on CPU drivers) run only with VKROPE_LONG_TESTS=1.
     labels=(-LE long)
     [ "${VKROPE_LONG_TESTS:-0}" = 1 ] && labels=()
-    exec ctest --test-dir build -j "$(nproc)" --output-on-failure "${labels[@]}" "$@" ;;
+    status=0
+    ctest --test-dir build -j "$(nproc)" --output-on-failure "${labels[@]}" "$@" || status=$?
+    # Then the fuzz label: each libFuzzer target for VKROPE_FUZZ_SECONDS (the default suite
+    # already replays their corpora; this looks for new findings).
+    if [ "$fuzz_seconds" != 0 ]; then
+      echo "run.sh: fuzzing each target for ${fuzz_seconds} s (VKROPE_FUZZ_SECONDS=0 skips this)"
+      run_fuzz "$fuzz_seconds" || status=$?
+    fi
+    exit "$status" ;;
   build) ;;
 esac
