@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance/attention_case.hpp"
+#include "conformance/rope_case.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/attention.hpp"
 #include "vkrope/error.hpp"
@@ -64,6 +65,23 @@ TEST_P(LimitsTest, AttentionBatchPastTheRealWorkgroupCount) {
   c.heads = c.kv_heads = 1;
   c.head_dim = 8;
   expect_attention_matches(context(), c);
+}
+
+// Fused RoPE in attention takes positions up to 2^24 inclusive (RoPE alone: test_rope_gpu).
+TEST_P(LimitsTest, FusedRopeAttentionTakesPositionsUpTo2To24) {
+  constexpr std::int64_t kMax = kMaxRopePosition;
+  AttentionCase c;  // f32, tolerance 1e-5: the angles are exact at every position
+  c.sq = 2;
+  c.skv = 4;
+  c.heads = c.kv_heads = 2;
+  c.config.causal = true;
+  c.config.rope = conformance::rope_config(RopeScalingType::Default, RopeLayout::Neox, false);
+  c.config.query_positions = {kMax - 1, kMax};
+  c.config.key_positions = {0, 1 << 20, kMax - 1, kMax};
+  expect_attention_matches(context(), c);
+  c.config.query_positions[1] = kMax + 1;
+  std::mt19937 rng(seed());
+  expect_invalid_argument([&] { run_attention_case(context(), c, rng); }, "outside [0, 16777216]");
 }
 
 // The 1-D kernels (RoPE, KV append) loop over their elements: one workgroup is enough.
