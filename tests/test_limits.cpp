@@ -7,6 +7,7 @@
 
 #include "conformance/attention_case.hpp"
 #include "conformance/rope_case.hpp"
+#include "ops/attention_plan.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/attention.hpp"
 #include "vkrope/error.hpp"
@@ -34,19 +35,23 @@ class LimitsTest : public DeviceTest {
 };
 
 // With at most 3 workgroups per dimension every attention grid below is cut into several
-// dispatches: query rows (x), kv heads (y), batch x key ranges (z) and the combine pass.
+// dispatches: query rows (x), kv heads (y), batch x key ranges (z) and the combine pass. (An
+// unsplit grid would throw: the batch refuses counts past the effective limit.) Both flash
+// kernels, whichever this device would pick: the team kernel's split is what a GPU runs.
 TEST_P(LimitsTest, AttentionGridsPastTheWorkgroupCountAreSplit) {
   const Context ctx = capped_context({.max_workgroup_count = 3});
   ASSERT_EQ(ctx.device().max_workgroup_count[0], 3u);
+  struct Reset {
+    ~Reset() { detail::set_flash_variant_override(std::nullopt); }
+  } reset;
 
-  AttentionCase prefill;  // x: 600 query rows per kv head; y: 4 kv heads; f32 tolerance 1e-5
+  AttentionCase prefill;  // x: 600 query rows per kv head (5+ workgroups); y: 4 kv heads; f32 tolerance 1e-5
   prefill.batch = 2;
   prefill.sq = 300;
   prefill.skv = 300;
   prefill.heads = 8;
   prefill.kv_heads = 4;
   prefill.config.causal = true;
-  expect_attention_matches(ctx, prefill);
 
   AttentionCase decode;  // z: 4 sequences x 4 key ranges; combine: 256 rows of 64 lanes
   decode.batch = 4;
@@ -54,7 +59,13 @@ TEST_P(LimitsTest, AttentionGridsPastTheWorkgroupCountAreSplit) {
   decode.heads = 64;
   decode.kv_heads = 8;
   decode.config.key_splits = 4;
-  expect_attention_matches(ctx, decode);
+
+  for (detail::FlashVariant variant : {detail::FlashVariant::Team, detail::FlashVariant::Rows}) {
+    SCOPED_TRACE(variant == detail::FlashVariant::Team ? "team kernel" : "rows kernel");
+    detail::set_flash_variant_override(variant);
+    expect_attention_matches(ctx, prefill);
+    expect_attention_matches(ctx, decode);
+  }
 }
 
 // The real limit: one sequence per workgroup along z, one more sequence than it allows.
