@@ -73,5 +73,39 @@ TEST(Options, BaselineEmulationHidesFeaturesAndCapsLimits) {
   EXPECT_EQ(same.shared_memory_bytes, 65536u);
 }
 
+// Discrete emulation changes the memory model only; baseline the features; both combine.
+TEST(Options, DiscreteEmulationHidesMappableDeviceMemoryOnly) {
+  DeviceInfo d;
+  d.float16 = d.timeline_semaphore = d.unified_memory = true;
+  d.mappable_device_local_bytes = d.device_local_bytes = 1u << 30;
+  const DeviceInfo discrete = apply_emulation(d, Emulation::Discrete);
+  EXPECT_FALSE(discrete.unified_memory);
+  EXPECT_EQ(discrete.mappable_device_local_bytes, 0u);
+  EXPECT_EQ(discrete.device_local_bytes, 1u << 30);
+  EXPECT_TRUE(discrete.float16 && discrete.timeline_semaphore);
+  const DeviceInfo both = apply_emulation(d, Emulation::Baseline | Emulation::Discrete);
+  EXPECT_FALSE(both.unified_memory || both.float16 || both.timeline_semaphore);
+  EXPECT_EQ(to_string(both.emulation), "baseline,discrete");
+}
+
+TEST(Options, EmulationFlagsParseFromACommaList) {
+  EXPECT_EQ(parse_emulation("discrete", "X"), Emulation::Discrete);
+  EXPECT_EQ(parse_emulation("baseline,discrete", "X"), Emulation::Baseline | Emulation::Discrete);
+  EXPECT_EQ(parse_emulation("discrete,baseline", "X"), Emulation::Baseline | Emulation::Discrete);
+  EXPECT_EQ(parse_emulation("none", "X"), Emulation::None);
+  EXPECT_EQ(parse_emulation("", "X"), Emulation::None);
+  for (Emulation e : {Emulation::None, Emulation::Baseline, Emulation::Discrete, Emulation::Baseline | Emulation::Discrete})
+    EXPECT_EQ(parse_emulation(to_string(e), "X"), e) << to_string(e);
+  EXPECT_EQ(parse({{"VKROPE_EMULATE", "baseline,discrete"}}).emulation, Emulation::Baseline | Emulation::Discrete);
+  try {
+    parse_emulation("baseline,fast", "--emulate");
+    FAIL() << "baseline,fast was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("--emulate='baseline,fast': 'fast' is not known"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace vkrope

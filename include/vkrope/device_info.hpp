@@ -24,14 +24,31 @@ inline constexpr std::uint32_t quad = 0x80;
 }  // namespace subgroup_ops
 std::string subgroup_ops_to_string(std::uint32_t ops);
 
-// Turns optional features off so the portable kernel paths can be exercised on any device.
-enum class Emulation {
-  None,
-  // No 16-bit storage, float16, float64, subgroup arithmetic or shuffle; shared memory
-  // capped at 16 KiB and workgroups at 128 invocations (the Vulkan 1.1 minimums).
-  Baseline,
+// Makes a device look smaller or farther away than it is, so that paths it would not take
+// run and are tested on any device. Flags, combined with |.
+enum class Emulation : std::uint32_t {
+  None = 0,
+  // No 16-bit storage, float16, float64, subgroup arithmetic or shuffle, timeline
+  // semaphores; shared memory capped at 16 KiB and workgroups at 128 invocations (the
+  // Vulkan 1.1 minimums).
+  Baseline = 1,
+  // A discrete GPU's memory: tensors sit in memory the host may not map (uploads and
+  // downloads go through staging copies), and no device-local memory is host-visible (no
+  // BAR), so per-call inputs are recorded into the command buffer. Kernels are unchanged.
+  Discrete = 2,
 };
-std::string_view to_string(Emulation emulation) noexcept;
+constexpr Emulation operator|(Emulation a, Emulation b) noexcept {
+  return static_cast<Emulation>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
+}
+// Whether `set` includes every flag of `flags`.
+constexpr bool has(Emulation set, Emulation flags) noexcept {
+  return (static_cast<std::uint32_t>(set) & static_cast<std::uint32_t>(flags)) == static_cast<std::uint32_t>(flags);
+}
+// "none", "baseline", "discrete" or "baseline,discrete".
+std::string to_string(Emulation emulation);
+// The inverse of to_string: a comma-separated list of baseline, discrete, none. Throws
+// InvalidArgument naming `what` (the variable or flag) for anything else.
+Emulation parse_emulation(std::string_view text, std::string_view what);
 
 // Smaller limits than the device has, to see what an application (and vkrope) does on a
 // smaller device without owning one: splitting of large grids, refusal of large tensors,
@@ -71,6 +88,15 @@ struct DeviceInfo {
   std::uint64_t min_storage_buffer_offset_alignment = 0;
   std::uint64_t max_memory_allocation_size = 0;
   std::uint64_t device_local_bytes = 0;  // size of the largest device-local heap
+  // Memory. unified_memory: tensors live in device-local memory the host maps (CPU drivers,
+  // integrated GPUs), so uploads and downloads are plain copies; false on discrete GPUs,
+  // where they go through staging buffers. mappable_device_local_bytes: the largest heap of
+  // device-local memory the host can also map (all of it when unified; 256 MiB on a discrete
+  // GPU without resizable BAR; 0 when there is none), where per-call inputs are written
+  // directly instead of being recorded into the command buffer.
+  bool unified_memory = false;
+  std::uint64_t mappable_device_local_bytes = 0;
+  bool timeline_semaphore = false;       // timelineSemaphore (Vulkan 1.2 or VK_KHR_timeline_semaphore)
   bool timestamps = false;               // compute queue can write timestamps
   double timestamp_period_ns = 0.0;      // nanoseconds per timestamp tick
   Emulation emulation = Emulation::None;

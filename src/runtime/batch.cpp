@@ -47,16 +47,16 @@ BatchState::BatchState(const Context& context_, BatchOptions options_, VkCommand
   pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
   pool_info.queueFamilyIndex = ctx.queue_family;
   VkCommandPool pool_handle = VK_NULL_HANDLE;
-  VK_CHECK(ctx.fn.vkCreateCommandPool(ctx.device, &pool_info, nullptr, &pool_handle));
+  VK_CHECK_COUNTED(CreateCommandPool, ctx.fn.vkCreateCommandPool(ctx.device, &pool_info, nullptr, &pool_handle));
   pool = vk::CommandPool(ctx.ref(), pool_handle);
   VkCommandBufferAllocateInfo cb_info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   cb_info.commandPool = pool_handle;
   cb_info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   cb_info.commandBufferCount = 1;
-  VK_CHECK(ctx.fn.vkAllocateCommandBuffers(ctx.device, &cb_info, &cmd));
+  VK_CHECK_COUNTED(AllocateCommandBuffers, ctx.fn.vkAllocateCommandBuffers(ctx.device, &cb_info, &cmd));
   VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   VkFence fence_handle = VK_NULL_HANDLE;
-  VK_CHECK(ctx.fn.vkCreateFence(ctx.device, &fence_info, nullptr, &fence_handle));
+  VK_CHECK_COUNTED(CreateFence, ctx.fn.vkCreateFence(ctx.device, &fence_info, nullptr, &fence_handle));
   fence = vk::Fence(ctx.ref(), fence_handle);
 }
 
@@ -79,7 +79,7 @@ VkDescriptorSet BatchState::allocate_set(VkDescriptorSetLayout layout) {
     info.poolSizeCount = 1;
     info.pPoolSizes = &size;
     VkDescriptorPool handle = VK_NULL_HANDLE;
-    VK_CHECK(ctx.fn.vkCreateDescriptorPool(ctx.device, &info, nullptr, &handle));
+    VK_CHECK_COUNTED(CreateDescriptorPool, ctx.fn.vkCreateDescriptorPool(ctx.device, &info, nullptr, &handle));
     descriptor_pools.emplace_back(ctx.ref(), handle);
     sets_left = kSetsPerPool;
   }
@@ -99,7 +99,7 @@ std::uint32_t BatchState::next_query() {
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
     info.queryCount = kQueriesPerPool;
     VkQueryPool handle = VK_NULL_HANDLE;
-    VK_CHECK(ctx.fn.vkCreateQueryPool(ctx.device, &info, nullptr, &handle));
+    VK_CHECK_COUNTED(CreateQueryPool, ctx.fn.vkCreateQueryPool(ctx.device, &info, nullptr, &handle));
     query_pools.emplace_back(ctx.ref(), handle);
     ctx.fn.vkCmdResetQueryPool(cmd, handle, 0, kQueriesPerPool);  // queries start unavailable
     queries_used = 0;

@@ -81,9 +81,9 @@ void ContextState::submit_and_wait(VkCommandBuffer command_buffer, VkFence fence
   submit.pCommandBuffers = &command_buffer;
   {
     std::lock_guard lock(*queue_mutex);  // VkQueue is externally synchronized
-    VK_CHECK(fn.vkQueueSubmit(queue, 1, &submit, fence));
+    VK_CHECK_COUNTED(QueueSubmit, fn.vkQueueSubmit(queue, 1, &submit, fence));
   }
-  VK_CHECK(fn.vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX));
+  VK_CHECK_COUNTED(Wait, fn.vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX));
 }
 
 ContextState::~ContextState() {
@@ -141,7 +141,7 @@ void Context::save_pipeline_cache() const { state_->pipelines->save(); }
 
 void Context::wait_idle() const {
   std::lock_guard lock(*state_->queue_mutex);  // vkDeviceWaitIdle synchronizes the queue too
-  VK_CHECK(state_->fn.vkDeviceWaitIdle(state_->device));
+  VK_CHECK_COUNTED(Wait, state_->fn.vkDeviceWaitIdle(state_->device));
 }
 
 }  // namespace vkrope

@@ -62,12 +62,20 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   // Features: 16-bit storage is core 1.1; float16 arithmetic needs 1.2 or the extension.
   VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
   VkPhysicalDeviceShaderFloat16Int8Features f16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+  VkPhysicalDeviceTimelineSemaphoreFeatures timeline{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   features.pNext = &storage16;
   const bool has_f16_struct = api12 || pd.has_extension(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
-  if (has_f16_struct) storage16.pNext = &f16;
+  const bool has_timeline_struct = api12 || pd.has_extension(VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME);
+  void** tail = &storage16.pNext;
+  if (has_f16_struct) {
+    *tail = &f16;
+    tail = &f16.pNext;
+  }
+  if (has_timeline_struct) *tail = &timeline;
   vkGetPhysicalDeviceFeatures2(device, &features);
   pd.float16_needs_extension = !api12 && has_f16_struct;
+  pd.timeline_needs_extension = !api12 && has_timeline_struct;
 
   info.name = base.deviceName;
   info.vendor_id = base.vendorID;
@@ -88,6 +96,7 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   info.storage_16bit = storage16.storageBuffer16BitAccess == VK_TRUE;
   info.float16 = has_f16_struct && f16.shaderFloat16 == VK_TRUE;
   info.float64 = features.features.shaderFloat64 == VK_TRUE;
+  info.timeline_semaphore = has_timeline_struct && timeline.timelineSemaphore == VK_TRUE;
 
   const VkPhysicalDeviceLimits& limits = base.limits;
   info.shared_memory_bytes = limits.maxComputeSharedMemorySize;
@@ -107,6 +116,15 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   for (std::uint32_t h = 0; h < memory.memoryHeapCount; ++h)
     if (memory.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
       info.device_local_bytes = std::max<std::uint64_t>(info.device_local_bytes, memory.memoryHeaps[h].size);
+  constexpr VkMemoryPropertyFlags mappable = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
+  for (std::uint32_t t = 0; t < memory.memoryTypeCount; ++t)
+    if ((memory.memoryTypes[t].propertyFlags & mappable) == mappable)
+      info.mappable_device_local_bytes = std::max<std::uint64_t>(
+          info.mappable_device_local_bytes, memory.memoryHeaps[memory.memoryTypes[t].heapIndex].size);
+  // A discrete GPU's host-visible device memory is a window over PCIe (BAR): fine for
+  // small writes, slow to read, so its tensors stay unmapped even with resizable BAR.
+  info.unified_memory = (info.type == DeviceType::Cpu || info.type == DeviceType::IntegratedGpu) &&
+                        info.mappable_device_local_bytes > 0;
 
   // The first queue family with compute; timestamps need valid bits on that family.
   std::uint32_t family_count = 0;

@@ -21,10 +21,6 @@ std::optional<std::uint32_t> find_type(const VkPhysicalDeviceMemoryProperties& m
   return std::nullopt;
 }
 
-bool unified_memory(const DeviceInfo& info) {
-  return info.type == DeviceType::Cpu || info.type == DeviceType::IntegratedGpu;
-}
-
 struct Allocation {
   vk::Buffer buffer;
   vk::DeviceMemory memory;
@@ -40,7 +36,7 @@ Allocation allocate(ContextState& ctx, VkDeviceSize bytes, VkBufferUsageFlags us
   info.usage = usage;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VkBuffer buffer = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkCreateBuffer(ctx.device, &info, nullptr, &buffer));
+  VK_CHECK_COUNTED(CreateBuffer, fn.vkCreateBuffer(ctx.device, &info, nullptr, &buffer));
   Allocation a;
   a.buffer = vk::Buffer(ctx.ref(), buffer);
 
@@ -56,7 +52,7 @@ Allocation allocate(ContextState& ctx, VkDeviceSize bytes, VkBufferUsageFlags us
   alloc.allocationSize = req.size;
   alloc.memoryTypeIndex = *type;
   VkDeviceMemory memory = VK_NULL_HANDLE;
-  const VkResult result = fn.vkAllocateMemory(ctx.device, &alloc, nullptr, &memory);
+  const VkResult result = VK_COUNTED(AllocateMemory, fn.vkAllocateMemory(ctx.device, &alloc, nullptr, &memory));
   if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY)
     throw Error(ErrorKind::OutOfMemory,
                 "allocating " + std::to_string(bytes) + " bytes of device memory failed (" +
@@ -92,14 +88,14 @@ void staged_copy(const BufferStorage& storage, std::uint64_t offset, std::span<s
   pool_info.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
   pool_info.queueFamilyIndex = ctx.queue_family;
   VkCommandPool pool_handle = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkCreateCommandPool(ctx.device, &pool_info, nullptr, &pool_handle));
+  VK_CHECK_COUNTED(CreateCommandPool, fn.vkCreateCommandPool(ctx.device, &pool_info, nullptr, &pool_handle));
   const vk::CommandPool pool(ctx.ref(), pool_handle);
   VkCommandBufferAllocateInfo cb_info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   cb_info.commandPool = pool_handle;
   cb_info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   cb_info.commandBufferCount = 1;
   VkCommandBuffer cmd = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkAllocateCommandBuffers(ctx.device, &cb_info, &cmd));
+  VK_CHECK_COUNTED(AllocateCommandBuffers, fn.vkAllocateCommandBuffers(ctx.device, &cb_info, &cmd));
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   VK_CHECK(fn.vkBeginCommandBuffer(cmd, &begin));
@@ -130,7 +126,7 @@ void staged_copy(const BufferStorage& storage, std::uint64_t offset, std::span<s
 
   VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   VkFence fence_handle = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkCreateFence(ctx.device, &fence_info, nullptr, &fence_handle));
+  VK_CHECK_COUNTED(CreateFence, fn.vkCreateFence(ctx.device, &fence_info, nullptr, &fence_handle));
   const vk::Fence fence(ctx.ref(), fence_handle);
   ctx.submit_and_wait(cmd, fence_handle);
 
@@ -186,8 +182,8 @@ std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextSta
   constexpr VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   // On unified memory prefer memory the host can map, so uploads need no staging copy;
-  // a discrete GPU gets plain device-local memory and staging.
-  Allocation a = unified_memory(info)
+  // a discrete GPU (or its emulation) gets plain device-local memory and staging.
+  Allocation a = info.unified_memory
                      ? allocate(*context, bytes, usage,
                                 {kDeviceLocal | kHostVisible | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
                                  kDeviceLocal | kHostVisible, kDeviceLocal})
@@ -200,7 +196,7 @@ std::shared_ptr<BufferStorage> allocate_storage(const std::shared_ptr<ContextSta
   storage->size = bytes;
   storage->memory = a.memory.handle();
   storage->coherent = a.flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  if (a.flags & kHostVisible) {
+  if (info.unified_memory && (a.flags & kHostVisible)) {
     void* ptr = nullptr;
     VK_CHECK(context->fn.vkMapMemory(context->device, a.memory.handle(), 0, VK_WHOLE_SIZE, 0, &ptr));
     storage->mapped = static_cast<std::byte*>(ptr);

@@ -28,17 +28,7 @@ ContextOptions ContextOptions::from_environment(const std::function<const char*(
   if (const char* v = lookup("VKROPE_VALIDATION")) options.validation = parse_bool("VKROPE_VALIDATION", v);
   if (const char* v = lookup("VKROPE_DEVICE")) options.device = v;
   if (const char* v = lookup("VKROPE_CHECKED")) options.checked = parse_bool("VKROPE_CHECKED", v);
-  if (const char* v = lookup("VKROPE_EMULATE")) {
-    const std::string_view value = v;
-    if (value == "baseline") {
-      options.emulation = Emulation::Baseline;
-    } else if (value == "none" || value.empty()) {
-      options.emulation = Emulation::None;
-    } else {
-      throw Error(ErrorKind::InvalidArgument,
-                  "VKROPE_EMULATE='" + std::string(value) + "' is not known; expected baseline or none");
-    }
-  }
+  if (const char* v = lookup("VKROPE_EMULATE")) options.emulation = parse_emulation(v, "VKROPE_EMULATE");
   if (const char* v = lookup("VKROPE_PIPELINE_CACHE_DIR")) options.pipeline_cache_dir = v;
   return options;
 }
@@ -60,8 +50,29 @@ std::string_view to_string(DeviceType type) noexcept {
   return "other";
 }
 
-std::string_view to_string(Emulation emulation) noexcept {
-  return emulation == Emulation::Baseline ? "baseline" : "none";
+std::string to_string(Emulation emulation) {
+  std::string out;
+  if (has(emulation, Emulation::Baseline)) out = "baseline";
+  if (has(emulation, Emulation::Discrete)) out += out.empty() ? "discrete" : ",discrete";
+  return out.empty() ? "none" : out;
+}
+
+Emulation parse_emulation(std::string_view text, std::string_view what) {
+  Emulation result = Emulation::None;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = std::min(text.find(',', begin), text.size());
+    const std::string_view word = text.substr(begin, end - begin);
+    if (word == "baseline") result = result | Emulation::Baseline;
+    else if (word == "discrete") result = result | Emulation::Discrete;
+    else if (word != "none" && !word.empty())
+      throw Error(ErrorKind::InvalidArgument, std::string(what) + "='" + std::string(text) + "': '" +
+                                                  std::string(word) +
+                                                  "' is not known; expected baseline, discrete, both "
+                                                  "(baseline,discrete) or none");
+    begin = end + 1;
+  }
+  return result;
 }
 
 std::string subgroup_ops_to_string(std::uint32_t ops) {
@@ -98,8 +109,13 @@ DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation, const LimitCaps
   for (auto& count : info.max_workgroup_count) cap(count, caps.max_workgroup_count);
   cap(info.max_storage_buffer_range, caps.max_storage_buffer_range);
   cap(info.device_local_bytes, caps.device_memory);
-  if (emulation == Emulation::None) return info;
+  if (has(emulation, Emulation::Discrete)) {
+    info.unified_memory = false;
+    info.mappable_device_local_bytes = 0;
+  }
+  if (!has(emulation, Emulation::Baseline)) return info;
   // The Vulkan 1.1 minimums: what every conformant device offers.
+  info.timeline_semaphore = false;
   info.storage_16bit = false;
   info.float16 = false;
   info.float64 = false;

@@ -99,7 +99,7 @@ const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
   info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
   info.layout = layout;
   VkPipeline pipeline = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkCreateComputePipelines(device_.device, cache_.handle(), 1, &info, nullptr, &pipeline));
+  VK_CHECK_COUNTED(CreatePipeline, fn.vkCreateComputePipelines(device_.device, cache_.handle(), 1, &info, nullptr, &pipeline));
   p->pipeline = vk::Pipeline(device_, pipeline);
 
   ++stats_.created;

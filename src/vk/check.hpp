@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "vk/calls.hpp"
 #include "vk/vk.hpp"
 #include "vkrope/error.hpp"
 
@@ -21,4 +22,12 @@ ErrorKind kind_of(VkResult result) noexcept;
     const VkResult vkrope_result_ = (expr);                                         \
     if (vkrope_result_ != VK_SUCCESS)                                               \
       ::vkrope::vk::throw_result(vkrope_result_, #expr, __FILE__, __LINE__);        \
+  } while (false)
+
+// VK_CHECK of a call that vkrope::vulkan_calls() counts (vk/calls.hpp): counts one call of
+// `kind`, then runs and checks `expr`.
+#define VK_CHECK_COUNTED(kind, expr)                                                \
+  do {                                                                              \
+    ::vkrope::vk::count(::vkrope::vk::Call::kind);                                  \
+    VK_CHECK(expr);                                                                 \
   } while (false)

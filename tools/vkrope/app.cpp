@@ -13,11 +13,7 @@ namespace vkrope::cli {
 ContextOptions context_options(const GlobalOptions& global) {
   ContextOptions options = ContextOptions::from_environment();
   if (!global.device.empty()) options.device = global.device;
-  if (!global.emulate.empty()) {
-    if (global.emulate == "baseline") options.emulation = Emulation::Baseline;
-    else if (global.emulate == "none") options.emulation = Emulation::None;
-    else throw Error(ErrorKind::InvalidArgument, "--emulate '" + global.emulate + "': expected baseline or none");
-  }
+  if (!global.emulate.empty()) options.emulation = parse_emulation(global.emulate, "--emulate");
   if (options.pipeline_cache_dir.empty()) options.pipeline_cache_dir = default_pipeline_cache_dir();
   return options;
 }
@@ -40,7 +36,8 @@ std::unique_ptr<CliApp> make_app() {
   app.fallthrough();  // `vkrope devices --device X` as well as `vkrope --device X devices`
   app.add_option("--device", cli->global.device,
                  "device index or case-insensitive name substring (overrides VKROPE_DEVICE)");
-  app.add_option("--emulate", cli->global.emulate, "baseline: hide optional features (overrides VKROPE_EMULATE)");
+  app.add_option("--emulate", cli->global.emulate, "baseline (hide optional features), discrete (a discrete GPU's memory) or "
+                 "baseline,discrete; overrides VKROPE_EMULATE");
   auto add = [&](auto adder) {
     const std::size_t before = app.get_subcommands({}).size();
     Run run = adder(app, cli->global);

@@ -96,6 +96,28 @@ std::vector<AngleError> rope_angle_errors(const Context& context);
 
 nlohmann::json to_json(const BenchResult& r);
 
+// One case of the host-path benchmark: a call recorded into a reused Batch and submitted
+// ("batch"), or the overload that submits itself ("call").
+struct HostResult {
+  std::string name;
+  std::string mode;        // "batch" or "call"
+  int calls = 0;           // timed calls, after warm-up
+  double device_ms = 0;    // device time of one call (timestamps, median)
+  double wall_ms = 0;      // wall time of one call: recording, submit and wait (median)
+  double host_us = 0;      // wall - device: what the host adds per call (median)
+  double record_us = 0;    // batch mode: recording alone, before submit (median)
+  double creations = 0;    // Vulkan objects created and memory allocated per call
+  double submits = 0;      // vkQueueSubmit per call
+  double waits = 0;        // fence / semaphore / idle waits per call
+};
+// Decode-step calls on a Llama-3-8B-like layer (H 32, Hkv 8, D 128, f32 q over an f16 cache
+// of 1024 tokens): RoPE of one token (offset, explicit positions), a KV append with RoPE,
+// decode attention (plain, with sinks) and the whole step in one Batch; each 10 x
+// settings.repetitions times after warm-up.
+std::vector<HostResult> bench_host(const Context& context, const BenchSettings& settings,
+                                   const std::function<void(const HostResult&)>& on_result = {});
+nlohmann::json to_json(const HostResult& r);
+
 // Writes ratio_to_floor.png, decode_time.png (when the report has decode cases at two or
 // more context lengths) and rope_angle_error.png into `dir` from a bench report; returns
 // the paths written.

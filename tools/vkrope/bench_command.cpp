@@ -33,6 +33,22 @@ void print_rope(const Context& context, const BenchSettings& settings, nlohmann:
   }
 }
 
+void print_host(const Context& context, const BenchSettings& settings, nlohmann::json& out) {
+  fmt::print("host path, medians per call: wall time of recording + submit + wait, host us = wall - device time,\n"
+             "record us = recording alone; Vulkan objects created (and memory allocated), submits and waits per call\n"
+             "(batch: recorded into one reused Batch, then Batch::submit; call: the overload without a Batch)\n"
+             "{:<53} {:<5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>5}\n",
+             "case", "mode", "device ms", "wall ms", "host us", "record us", "creations", "submits", "waits");
+  out["host_path"] = nlohmann::json::array();
+  bench_host(context, settings, [&](const HostResult& r) {
+    fmt::print("{:<53} {:<5} {:>9.3f} {:>9.3f} {:>9.1f} {:>9} {:>9.2f} {:>7.2f} {:>5.2f}\n", r.name, r.mode,
+               r.device_ms, r.wall_ms, r.host_us, r.mode == "batch" ? fmt::format("{:.1f}", r.record_us) : "-",
+               r.creations, r.submits, r.waits);
+    std::fflush(stdout);
+    out["host_path"].push_back(to_json(r));
+  });
+}
+
 // Rows print as they are measured (prefill takes minutes on CPU drivers); the two phases
 // have different floors, so each gets its own header.
 void print_attention(const Context& context, const BenchSettings& settings, const PeakFloor& peak,
@@ -85,9 +101,9 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     std::string filter;
   };
   auto args = std::make_shared<Args>();
-  const auto ops = CLI::IsMember({"rope", "attention", "decode", "all"});
-  sub->add_option("op", args->op, "which ops: rope, attention (prefill and decode), decode (attention decode only) "
-                                  "or all (default)")->check(ops);
+  const auto ops = CLI::IsMember({"rope", "attention", "decode", "host", "all"});
+  sub->add_option("op", args->op, "which ops: rope, attention (prefill and decode), decode (attention decode only), "
+                                  "host (the host path of a decode step) or all (default)")->check(ops);
   sub->add_option("--op", args->op_flag, "the same as the positional op")->check(ops);
   sub->add_option("--json", args->json, "also write the results as JSON to this file");
   sub->add_option("--plot", args->plot,
@@ -110,7 +126,8 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     std::string op = !args->op.empty() ? args->op : !args->op_flag.empty() ? args->op_flag : "all";
     std::vector<AttentionBenchShape> shapes = default_attention_shapes();
     if (!args->shapes.empty()) {
-      if (op == "rope") throw Error(ErrorKind::InvalidArgument, "bench: --shape gives attention shapes; op is rope");
+      if (op == "rope" || op == "host")
+        throw Error(ErrorKind::InvalidArgument, "bench: --shape gives attention shapes; op is " + op);
       shapes.clear();
       for (const std::string& spec : args->shapes) shapes.push_back(parse_attention_shape(spec));
       op = "attention";
@@ -134,7 +151,9 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
                           {"results", nlohmann::json::array()}};
     if (op == "rope" || op == "all") print_rope(context, rope_settings, out);
     if (op == "all") fmt::print("\n");
-    if (op != "rope") print_attention(context, attention_settings, peak, shapes, out);
+    if (op == "host" || op == "all") print_host(context, rope_settings, out);
+    if (op == "all") fmt::print("\n");
+    if (op != "rope" && op != "host") print_attention(context, attention_settings, peak, shapes, out);
     if (!args->json.empty()) {
       std::ofstream json_file(args->json);
       json_file << out.dump(2) << "\n";

@@ -18,6 +18,10 @@ void print_table(const std::vector<DeviceInfo>& devices, std::size_t chosen) {
     fmt::print("      shared memory {} KiB, workgroup <= {} invocations ({}x{}x{}), storage buffer <= {} MiB\n",
                d.shared_memory_bytes / 1024, d.max_workgroup_invocations, d.max_workgroup_size[0],
                d.max_workgroup_size[1], d.max_workgroup_size[2], d.max_storage_buffer_range >> 20);
+    const auto mib = [](std::uint64_t bytes) { return bytes >> 20; };
+    fmt::print("      memory {}, {} MiB device-local, {} MiB of it host-visible; timeline semaphore {}\n",
+               d.unified_memory ? "unified" : "discrete", mib(d.device_local_bytes),
+               mib(d.mappable_device_local_bytes), d.timeline_semaphore ? "yes" : "no");
     fmt::print("      timestamps {}{}\n", d.timestamps ? "yes" : "no",
                d.timestamps ? fmt::format(" ({} ns/tick)", d.timestamp_period_ns) : "");
   }
