@@ -36,8 +36,17 @@ TEST_P(ContextTest, ReportsTheChosenDeviceAndItsCapabilities) {
   EXPECT_GE(d.max_storage_buffer_range, 1u << 27);
   EXPECT_GE(d.max_push_constants_size, 128u);
   EXPECT_NE(d.device_uuid, (std::array<std::uint8_t, 16>{}));
-  if (GetParam().emulation == Emulation::Baseline) {
-    EXPECT_FALSE(d.storage_16bit || d.float16 || d.float64);
+  if (has(GetParam().emulation, Emulation::Discrete)) {
+    EXPECT_FALSE(d.unified_memory);
+    EXPECT_EQ(d.mappable_device_local_bytes, 0u);
+  } else {
+    EXPECT_EQ(d.unified_memory, hw.unified_memory);
+    if (hw.type == DeviceType::Cpu) {
+      EXPECT_TRUE(d.unified_memory) << "a CPU driver's memory is unified";
+    }
+  }
+  if (has(GetParam().emulation, Emulation::Baseline)) {
+    EXPECT_FALSE(d.storage_16bit || d.float16 || d.float64 || d.timeline_semaphore);
     EXPECT_LE(d.shared_memory_bytes, 16384u);
     EXPECT_LE(d.max_workgroup_invocations, 128u);
   } else {

@@ -6,7 +6,10 @@
 #include <cstring>
 
 #include "support/device_matrix.hpp"
+#include "vkrope/check.hpp"
+#include "vkrope/reference.hpp"
 #include "vkrope/roofline.hpp"
+#include "vkrope/rope.hpp"
 #include "vkrope/vulkan_interop.hpp"
 
 namespace vkrope::test {
@@ -173,9 +176,19 @@ TEST_P(InteropTest, CopyKernelRunsOnTheApplicationsDeviceBuffersAndCommandBuffer
     ASSERT_EQ(app.fn.vkAllocateCommandBuffers(app.device, &ai, &cmd), VK_SUCCESS);
     VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     ASSERT_EQ(app.fn.vkBeginCommandBuffer(cmd, &bi), VK_SUCCESS);
+    // RoPE at explicit positions: its positions are a per-call input, which lands in the
+    // application's command buffer too (vkCmdUpdateBuffer under discrete emulation).
+    RopeConfig rope;
+    rope.head_dim = 8;
+    const std::vector<std::int64_t> positions = {3, 5, 7, 11};
+    std::vector<float> x_values(4 * 2 * 8);
+    for (auto& v : x_values) v = dist(rng);
+    const Tensor x = Tensor::from_floats(context, DType::f32, {1, 4, 2, 8}, x_values);
+    const Tensor rotated = Tensor::empty(context, DType::f32, x.shape());
     {
       Batch batch = interop::record_into(context, cmd);
       copy(batch, src_t, dst_t);
+      vkrope::rope(batch, rope, {x, rotated, std::nullopt, std::nullopt}, {positions, 0});
       EXPECT_THROW(batch.submit(), Error);  // the application submits, not vkrope
       // The application's own barrier: shader writes -> host reads.
       VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
@@ -195,6 +208,10 @@ TEST_P(InteropTest, CopyKernelRunsOnTheApplicationsDeviceBuffersAndCommandBuffer
       app.fn.vkDestroyFence(app.device, fence, nullptr);
     }  // the batch (and its descriptor sets) may go once the work has finished
     EXPECT_EQ(std::memcmp(dst.data, values.data(), n * 4), 0) << "seed " << seed;
+    const std::vector<double> want =
+        reference::rope(std::vector<double>(x_values.begin(), x_values.end()), 1, 4, 2, rope, rope_frequencies(rope, 11),
+                        positions);
+    EXPECT_LE(compare(rotated.download(), want).max_abs_err, 2e-6) << "seed " << seed;  // f32 RoPE: 2e-6
 
     // vkrope's own submission path and staging transfers on the wrapped buffers.
     std::memset(dst.data, 0xff, n * 4);

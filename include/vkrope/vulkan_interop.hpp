@@ -28,6 +28,10 @@ struct AdoptedDevice {
   bool storage_16bit_enabled = false;  // VkPhysicalDevice16BitStorageFeatures::storageBuffer16BitAccess
   bool float16_enabled = false;        // shaderFloat16
   bool float64_enabled = false;        // shaderFloat64
+  // VkPhysicalDeviceTimelineSemaphoreFeatures::timelineSemaphore (Vulkan 1.2, or 1.1 with
+  // VK_KHR_timeline_semaphore enabled). With it, vkrope signals a timeline semaphore of its
+  // own with each submission (see timeline_semaphore() below); without, a fence per batch.
+  bool timeline_semaphore_enabled = false;
   // If the application also submits to `queue` from other threads, pass the mutex it
   // holds while doing so; vkrope locks it around its own vkQueueSubmit calls. Null: vkrope
   // uses a mutex of its own and the application must not submit concurrently.
@@ -60,5 +64,14 @@ VkQueue queue(const Context& context);
 std::uint32_t queue_family_index(const Context& context);
 VkBuffer buffer(const Tensor& tensor);
 VkDeviceSize buffer_offset(const Tensor& tensor);  // byte offset of element 0 of the view
+
+// The Context's timeline semaphore, which every submission of vkrope's signals with a
+// rising value; VK_NULL_HANDLE where the device (or emulation) has no timeline semaphores.
+// A renderer makes its own submission wait for vkrope's work on the device (no host wait)
+// with a VkTimelineSemaphoreSubmitInfo waiting for timeline_value(submission).
+VkSemaphore timeline_semaphore(const Context& context);
+// The value a submission signals on timeline_semaphore(); 0 without one, or for a
+// Submission that submitted nothing.
+std::uint64_t timeline_value(const Submission& submission);
 
 }  // namespace vkrope::interop

@@ -21,7 +21,7 @@ std::string table_key(const RopeFrequencies& f) {
 std::shared_ptr<BufferStorage> angle_table_buffer(BatchState& state, const RopeFrequencies& frequencies) {
   return state.ctx.buffer_cache.get(table_key(frequencies), [&] {
     const std::vector<float> angles = build_angle_table(frequencies);
-    return allocate_cached_storage(state.context.state(), std::as_bytes(std::span(angles)));
+    return allocate_cached_storage(state.ctx, std::as_bytes(std::span(angles)));
   });
 }
 

@@ -70,8 +70,7 @@ Tensor sequence_rows(const Tensor& t, std::int64_t first, std::int64_t count) {
 }
 
 void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
-               const Tensor& v, const Tensor& out, bool rotate_keys,
-               const std::shared_ptr<BufferStorage>& shared_scratch);
+               const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch);
 
 }  // namespace
 
@@ -101,21 +100,20 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
     chunk.key_positions.resize(static_cast<std::size_t>(skv));
     for (std::int64_t j = 0; j < skv; ++j) chunk.key_positions[static_cast<std::size_t>(j)] = j;
   }
-  const auto scratch = allocate_storage(state.context.state(), per_row * static_cast<std::uint64_t>(rows));
+  const Binding scratch = state.scratch(per_row * static_cast<std::uint64_t>(rows));
   for (std::int64_t first = 0; first < plan.call.q.seq; first += rows) {
     const std::int64_t count = std::min(rows, plan.call.q.seq - first);
     chunk.query_positions.assign(query_positions.begin() + first, query_positions.begin() + first + count);
     const Tensor q_rows = sequence_rows(q, first, count), out_rows = sequence_rows(out, first, count);
     run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys), chunk, q_rows, k, v, out_rows,
-              rotate_keys, scratch);
+              rotate_keys, &scratch);
   }
 }
 
 namespace {
 
 void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
-               const Tensor& v, const Tensor& out, bool rotate_keys,
-               const std::shared_ptr<BufferStorage>& shared_scratch) {
+               const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch) {
   BatchState& state = batch.state();
   const DeviceInfo& info = state.ctx.effective;
   const AttentionCall& call = plan.call;
@@ -158,24 +156,22 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
     for (std::int64_t x : config.key_positions) p.push_back(static_cast<std::int32_t>(x));
     positions = side_buffer(state, p);
   }
-  if (call.rope) {
-    auto table = angle_table_buffer(state, *call.rope);
-    angles = {table, 0, table->size, false};
-  }
+  if (call.rope) angles = reads_all(angle_table_buffer(state, *call.rope));
   if (!config.sinks.empty()) sinks = side_buffer(state, config.sinks);
   if (config.alibi) slopes = alibi_buffer(state, call.q.heads);
   if (split_pass) {
     if (plan.scratch_bytes > info.max_storage_buffer_range)  // one query row's partials: never in practice
       throw Error(ErrorKind::InvalidArgument, "attention: split-KV scratch of " + std::to_string(plan.scratch_bytes) +
                                                   " bytes exceeds maxStorageBufferRange; use key_splits = 1");
-    auto storage = shared_scratch && shared_scratch->size >= plan.scratch_bytes
-                       ? shared_scratch
-                       : allocate_storage(state.context.state(), plan.scratch_bytes);
-    partials = {storage, 0, plan.scratch_bytes, true};
+    // Every chunk of a chunked call writes the same scratch (the batch's barriers order them).
+    partials = shared_scratch && shared_scratch->bound_size >= plan.scratch_bytes ? *shared_scratch
+                                                                                   : state.scratch(plan.scratch_bytes);
   }
 
-  const std::string label = "attention " + std::string(to_string(q.dtype())) + shape_to_string(q.shape()) + " kv " +
-                            std::string(to_string(k.dtype())) + shape_to_string(k.shape());
+  const auto label = [&] {
+    return "attention " + std::string(to_string(q.dtype())) + shape_to_string(q.shape()) + " kv " +
+           std::string(to_string(k.dtype())) + shape_to_string(k.shape());
+  };
   const std::string shader = flash_shader(shape.variant, q.dtype(), k.dtype());
   const ComputePipeline& flash = state.ctx.pipelines->get({shader, 9, sizeof(push), constants});
   const Binding flash_bindings[] = {reads(q), reads(k), reads(v), split_pass ? none : writes(out),
@@ -204,7 +200,7 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   for_each_dispatch({(combine_rows + combine_wg - 1) / combine_wg, 1, 1}, info.max_workgroup_count,
                     [&](std::array<std::uint32_t, 3> first, auto count) {
                       std::copy(first.begin(), first.end(), push.group);
-                      state.dispatch(combine, combine_bindings, &push, count, label + " combine");
+                      state.dispatch(combine, combine_bindings, &push, count, [&] { return label() + " combine"; });
                     });
 }
 

@@ -65,9 +65,9 @@ void attention_naive(const AttentionConfig& config, const Tensor& q, const Tenso
   const detail::Binding pos = detail::side_buffer(state, positions);
   const detail::Binding sinks = config.sinks.empty() ? none : detail::side_buffer(state, config.sinks);
   const detail::Binding slopes = config.alibi ? detail::alibi_buffer(state, call.q.heads) : none;
-  auto score_storage = detail::allocate_storage(state.context.state(), static_cast<std::uint64_t>(scores) * 4);
-  const detail::Binding score_out{score_storage, 0, score_storage->size, true};
-  const detail::Binding score_in{score_storage, 0, score_storage->size, false};
+  const detail::Binding score_out = state.scratch(static_cast<std::uint64_t>(scores) * 4);
+  detail::Binding score_in = score_out;
+  score_in.writes = false;
 
   const std::uint32_t wg = detail::default_workgroup_size(info);
   const auto groups = [&](std::int64_t items) {

@@ -157,20 +157,6 @@ AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& c
   return push;
 }
 
-Binding alibi_buffer(BatchState& state, std::int64_t heads) {
-  std::vector<float> slopes;
-  for (double x : alibi_slopes(heads)) slopes.push_back(static_cast<float>(x));
-  return side_buffer(state, slopes);
-}
-
-Binding placeholder_buffer(BatchState& state) {
-  auto storage = state.ctx.buffer_cache.get("attention-placeholder", [&] {
-    const float zeros[4] = {};
-    return allocate_cached_storage(state.context.state(), std::as_bytes(std::span(zeros)));
-  });
-  return {storage, 0, storage->size, false};
-}
-
 namespace {
 std::atomic<int> variant_override{-1};
 }

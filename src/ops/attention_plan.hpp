@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "ops/side_inputs.hpp"
 #include "ops/tensor_layout.hpp"
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
@@ -84,16 +85,6 @@ static_assert(sizeof(AttentionPush) == 116 && offsetof(AttentionPush, q) == 40 &
 // The push constants of a call, one pass over all keys (splits 1).
 AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& config);
 
-// Side buffers of one call: a small read-only buffer holding `values`; the ALiBi slopes as
-// float32; a placeholder bound where a variant reads nothing (every binding needs a buffer).
-template <typename T>
-Binding side_buffer(BatchState& state, const std::vector<T>& values) {
-  auto storage = allocate_storage(state.context.state(), values.size() * sizeof(T));
-  write_storage(*storage, 0, std::as_bytes(std::span(values)));
-  return {storage, 0, storage->size, false};
-}
-Binding alibi_buffer(BatchState& state, std::int64_t heads);
-Binding placeholder_buffer(BatchState& state);
 
 // Records the attention dispatches. rotate_keys false: with fused RoPE only q is rotated,
 // the keys being stored rotated already (KvCache::append).

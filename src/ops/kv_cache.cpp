@@ -131,7 +131,7 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
                                       detail::writes(v_rows), {angles, 0, angles->size, false}};
   const std::uint64_t items = std::uint64_t{push.batch} * push.tokens * push.kv_heads * static_cast<std::uint64_t>(shape_.head_dim / 2);
   state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1},
-                 "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape()));
+                 [&] { return "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape()); });
   filled += k.seq;
 }
 

@@ -7,8 +7,9 @@
 #include <utility>
 
 #include "ops/dispatch_size.hpp"
-#include "ops/rope_check.hpp"
 #include "ops/angle_buffer.hpp"
+#include "ops/rope_check.hpp"
+#include "ops/side_inputs.hpp"
 #include "ops/tensor_layout.hpp"
 #include "runtime/batch_state.hpp"
 #include "vkrope/rope.hpp"
@@ -194,19 +195,19 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
     fill(push.k_out, ko);
   }
 
-  // Positions buffer (int32): the caller's values, or a 1-element dummy for offset mode.
-  std::vector<std::int32_t> pos32;
+  // Positions (int32): the caller's values, a per-call input of the batch; offset mode reads
+  // none (the offset is a push constant) and binds the Context's placeholder.
   std::uint32_t pos_mode = kPosOffset;
+  detail::Binding pos_binding;
   if (!positions.values.empty()) {
     pos_mode = positions.values.size() == static_cast<std::size_t>(call.seq) ? kPosShared : kPosPerBatch;
     if (call.batch == 1) pos_mode = kPosPerBatch;  // identical; one pipeline fewer
-    for (std::int64_t p : positions.values) pos32.push_back(static_cast<std::int32_t>(p));
+    std::vector<std::int32_t> pos32(positions.values.begin(), positions.values.end());
+    pos_binding = detail::side_buffer(state, pos32);
   } else {
     push.pos_offset = static_cast<std::uint32_t>(positions.offset);
-    pos32.push_back(0);
+    pos_binding = detail::placeholder_buffer(state);
   }
-  auto pos_storage = detail::allocate_storage(state.context.state(), pos32.size() * 4);
-  detail::write_storage(*pos_storage, 0, std::as_bytes(std::span(pos32)));
 
   // The angle table for these frequencies, built once per Context.
   auto table = detail::angle_table_buffer(state, call.frequencies);
@@ -223,12 +224,12 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
       detail::writes(q_out),
       detail::reads(k_in),
       detail::writes(k_out),
-      {pos_storage, 0, pos_storage->size, false},
-      {table, 0, table->size, false},
+      pos_binding,
+      detail::reads_all(table),
   };
   const std::uint64_t items = static_cast<std::uint64_t>(call.batch * call.seq) * static_cast<std::uint64_t>((half_rot + 1) / 2);
   state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1},
-                 "rope " + std::string(to_string(t.q.dtype())) + " " + shape_to_string(t.q.shape()));
+                 [&] { return "rope " + std::string(to_string(t.q.dtype())) + " " + shape_to_string(t.q.shape()); });
 }
 
 void rope(const RopeConfig& config, const RopeTensors& t, const RopePositions& positions, bool inverse) {

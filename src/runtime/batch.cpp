@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 
 #include "runtime/batch_state.hpp"
 #include "vk/check.hpp"
@@ -9,9 +10,10 @@ namespace detail {
 
 namespace {
 
-constexpr std::uint32_t kSetsPerPool = 64;
-constexpr std::uint32_t kBuffersPerSet = 8;  // descriptors reserved per set, on average
-constexpr std::uint32_t kQueriesPerPool = 128;
+// vkCmdUpdateBuffer takes at most this many bytes per command.
+constexpr std::size_t kMaxUpdateBytes = 65536;
+// The most buffers one dispatch binds (vkrope::Kernel's limit; vkrope's kernels bind <= 9).
+constexpr std::size_t kMaxBindings = 16;
 
 // Waits for earlier dispatches' writes before the next dispatch reads or writes.
 void compute_barrier(const VolkDeviceTable& fn, VkCommandBuffer cmd) {
@@ -20,6 +22,15 @@ void compute_barrier(const VolkDeviceTable& fn, VkCommandBuffer cmd) {
   barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
   fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
                           &barrier, 0, nullptr, 0, nullptr);
+}
+
+// Makes recorded vkCmdUpdateBuffer writes visible to the dispatches after it.
+void upload_barrier(const VolkDeviceTable& fn, VkCommandBuffer cmd) {
+  VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
+  fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier,
+                          0, nullptr, 0, nullptr);
 }
 
 Binding make_binding(const Tensor& tensor, bool writes) {
@@ -31,6 +42,7 @@ Binding make_binding(const Tensor& tensor, bool writes) {
 
 Binding reads(const Tensor& tensor) { return make_binding(tensor, false); }
 Binding writes(const Tensor& tensor) { return make_binding(tensor, true); }
+Binding reads_all(const std::shared_ptr<BufferStorage>& storage) { return {storage, 0, storage->size, false}; }
 
 BatchState::BatchState(const Context& context_, BatchOptions options_, VkCommandBuffer external_cmd)
     : context(context_),
@@ -38,32 +50,28 @@ BatchState::BatchState(const Context& context_, BatchOptions options_, VkCommand
       options(options_),
       external(external_cmd != VK_NULL_HANDLE),
       profiling(options_.profile && context_.device().timestamps && external_cmd == VK_NULL_HANDLE),
-      cmd(external_cmd) {
-  if (external) {
-    begun = true;
-    return;
+      res(ctx.batch_pool.take(ctx)),
+      cmd(external ? external_cmd : res->cmd),
+      begun(external) {}
+
+BatchState::~BatchState() {
+  bool idle = true;
+  try {
+    finish();
+  } catch (...) {
+    idle = false;  // the device is lost: the resources go with this batch
   }
-  VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-  pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-  pool_info.queueFamilyIndex = ctx.queue_family;
-  VkCommandPool pool_handle = VK_NULL_HANDLE;
-  VK_CHECK_COUNTED(CreateCommandPool, ctx.fn.vkCreateCommandPool(ctx.device, &pool_info, nullptr, &pool_handle));
-  pool = vk::CommandPool(ctx.ref(), pool_handle);
-  VkCommandBufferAllocateInfo cb_info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-  cb_info.commandPool = pool_handle;
-  cb_info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  cb_info.commandBufferCount = 1;
-  VK_CHECK_COUNTED(AllocateCommandBuffers, ctx.fn.vkAllocateCommandBuffers(ctx.device, &cb_info, &cmd));
-  VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  VkFence fence_handle = VK_NULL_HANDLE;
-  VK_CHECK_COUNTED(CreateFence, ctx.fn.vkCreateFence(ctx.device, &fence_info, nullptr, &fence_handle));
-  fence = vk::Fence(ctx.ref(), fence_handle);
+  if (!res || !idle) return;
+  try {
+    res->reset(ctx);
+    ctx.batch_pool.give_back(std::move(res));
+  } catch (...) {
+    // A reset failed: free the resources instead of reusing them.
+  }
 }
 
-// Never throws. Recorded but unsubmitted work is dropped (the pool frees its buffer).
-BatchState::~BatchState() = default;
-
 void BatchState::begin() {
+  finish();  // the resources (arenas above all) are free only once the last submission ran
   if (begun) return;
   VkCommandBufferBeginInfo info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
@@ -71,73 +79,75 @@ void BatchState::begin() {
   begun = true;
 }
 
-VkDescriptorSet BatchState::allocate_set(VkDescriptorSetLayout layout) {
-  if (sets_left == 0) {
-    const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet};
-    VkDescriptorPoolCreateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    info.maxSets = kSetsPerPool;
-    info.poolSizeCount = 1;
-    info.pPoolSizes = &size;
-    VkDescriptorPool handle = VK_NULL_HANDLE;
-    VK_CHECK_COUNTED(CreateDescriptorPool, ctx.fn.vkCreateDescriptorPool(ctx.device, &info, nullptr, &handle));
-    descriptor_pools.emplace_back(ctx.ref(), handle);
-    sets_left = kSetsPerPool;
+Binding BatchState::upload(std::span<const std::byte> bytes) {
+  if (bytes.empty() || bytes.size() % 4)
+    throw Error(ErrorKind::Internal, "a per-call input of " + std::to_string(bytes.size()) +
+                                         " bytes; expected whole 32-bit words");
+  begin();
+  const DeviceArena::Range range = res->uploads.allocate(ctx, bytes.size());
+  BufferStorage& storage = *range.storage;
+  if (storage.mapped) {
+    std::memcpy(storage.mapped + range.offset, bytes.data(), bytes.size());
+    flush_mapped(ctx, storage, range.offset, bytes.size());
+  } else {
+    // Device memory the host cannot map: the bytes travel inside the command buffer.
+    for (std::size_t done = 0; done < bytes.size(); done += kMaxUpdateBytes) {
+      const std::size_t n = std::min(kMaxUpdateBytes, bytes.size() - done);
+      ctx.fn.vkCmdUpdateBuffer(cmd, storage.buffer, storage.offset + range.offset + done, n, bytes.data() + done);
+    }
+    uploads_pending = true;
   }
-  VkDescriptorSetAllocateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-  info.descriptorPool = descriptor_pools.back().handle();
-  info.descriptorSetCount = 1;
-  info.pSetLayouts = &layout;
-  VkDescriptorSet set = VK_NULL_HANDLE;
-  VK_CHECK(ctx.fn.vkAllocateDescriptorSets(ctx.device, &info, &set));
-  --sets_left;
-  return set;
+  return {range.storage, range.offset, range.size, false, range.offset, range.size};
 }
 
-std::uint32_t BatchState::next_query() {
-  if (query_pools.empty() || queries_used == kQueriesPerPool) {
-    VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
-    info.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    info.queryCount = kQueriesPerPool;
-    VkQueryPool handle = VK_NULL_HANDLE;
-    VK_CHECK_COUNTED(CreateQueryPool, ctx.fn.vkCreateQueryPool(ctx.device, &info, nullptr, &handle));
-    query_pools.emplace_back(ctx.ref(), handle);
-    ctx.fn.vkCmdResetQueryPool(cmd, handle, 0, kQueriesPerPool);  // queries start unavailable
-    queries_used = 0;
-  }
-  return queries_used++;
+Binding BatchState::scratch(std::uint64_t bytes) {
+  begin();
+  const DeviceArena::Range range = res->scratch.allocate(ctx, bytes);
+  return {range.storage, range.offset, range.size, true, range.offset, range.size};
 }
 
-void BatchState::dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings, const void* push,
-                          std::array<std::uint32_t, 3> groups, std::string label) {
+void BatchState::record_dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings, const void* push,
+                                 std::array<std::uint32_t, 3> groups) {
   const DeviceInfo& info = ctx.effective;
   for (std::size_t i = 0; i < 3; ++i)
     if (groups[i] == 0 || groups[i] > info.max_workgroup_count[i])
       throw Error(ErrorKind::Internal, pipeline.name + ": workgroup count " + std::to_string(groups[i]) +
                                            " in dimension " + std::to_string(i) + " is outside 1.." +
                                            std::to_string(info.max_workgroup_count[i]));
-  if (bindings.size() != pipeline.buffer_count)
+  if (bindings.size() != pipeline.buffer_count || bindings.size() > kMaxBindings)
     throw Error(ErrorKind::Internal, pipeline.name + ": " + std::to_string(bindings.size()) + " buffers bound, " +
                                          std::to_string(pipeline.buffer_count) + " expected");
   begin();
   const auto& fn = ctx.fn;
 
-  std::vector<BufferAccess> accesses;
-  std::vector<VkDescriptorBufferInfo> buffer_infos;
-  for (const Binding& b : bindings) {
-    accesses.push_back({b.storage->buffer, b.storage->offset + b.touched_offset, b.touched_size, b.writes});
-    buffer_infos.push_back({b.storage->buffer, b.storage->offset, b.storage->size});
-    keep_alive.push_back(b.storage);
+  // Fixed arrays: recording a dispatch allocates nothing on the host either.
+  std::array<BufferAccess, kMaxBindings> accesses{};
+  std::array<VkDescriptorBufferInfo, kMaxBindings> buffer_infos{};
+  std::array<VkWriteDescriptorSet, kMaxBindings> descriptor_writes{};
+  const std::size_t n = bindings.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Binding& b = bindings[i];
+    accesses[i] = {b.storage->buffer, b.storage->offset + b.touched_offset, b.touched_size, b.writes};
+    buffer_infos[i] = {b.storage->buffer, b.storage->offset + b.bound_offset,
+                       b.bound_size ? b.bound_size : b.storage->size - b.bound_offset};
+    // (A cached table may leave the Context's cache while this batch still needs it.)
+    if (keep_alive.empty() || keep_alive.back() != b.storage) keep_alive.push_back(b.storage);
   }
-  if (hazards.conflicts(accesses)) {
+  const std::span<const BufferAccess> used(accesses.data(), n);
+  if (uploads_pending) {
+    upload_barrier(fn, cmd);
+    uploads_pending = false;
+  }
+  if (hazards.conflicts(used)) {
     compute_barrier(fn, cmd);
     ++barriers;
     hazards.clear();
   }
-  hazards.record(accesses);
+  hazards.record(used);
 
-  const VkDescriptorSet set = allocate_set(pipeline.set_layout.handle());
-  std::vector<VkWriteDescriptorSet> descriptor_writes(bindings.size());
-  for (std::uint32_t i = 0; i < bindings.size(); ++i) {
+  const VkDescriptorSet set =
+      res->descriptors.allocate(ctx, pipeline.set_layout.handle(), static_cast<std::uint32_t>(n));
+  for (std::uint32_t i = 0; i < n; ++i) {
     auto& w = descriptor_writes[i];
     w = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     w.dstSet = set;
@@ -146,8 +156,7 @@ void BatchState::dispatch(const ComputePipeline& pipeline, std::span<const Bindi
     w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     w.pBufferInfo = &buffer_infos[i];
   }
-  fn.vkUpdateDescriptorSets(ctx.device, static_cast<std::uint32_t>(descriptor_writes.size()),
-                            descriptor_writes.data(), 0, nullptr);
+  fn.vkUpdateDescriptorSets(ctx.device, static_cast<std::uint32_t>(n), descriptor_writes.data(), 0, nullptr);
 
   fn.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline.handle());
   fn.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout.handle(), 0, 1, &set, 0, nullptr);
@@ -157,82 +166,118 @@ void BatchState::dispatch(const ComputePipeline& pipeline, std::span<const Bindi
   if (profiling) {
     // BOTTOM_OF_PIPE: written once all earlier commands have finished, so the interval
     // covers this dispatch (and any overlap with unsynchronized earlier ones).
-    const std::uint32_t q = next_query();
-    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, query_pools.back().handle(), q);
+    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
+    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
   }
   fn.vkCmdDispatch(cmd, groups[0], groups[1], groups[2]);
   if (profiling) {
-    const std::uint32_t q = next_query();
-    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, query_pools.back().handle(), q);
-    labels.push_back(std::move(label));
+    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
+    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
   }
   ++dispatches;
 }
 
-void BatchState::submit() {
-  if (external)
-    throw Error(ErrorKind::InvalidArgument,
-                "this batch records into the application's command buffer; the application submits it");
-  if (!begun) return;  // nothing recorded
+void BatchState::end_recording() {
   const auto& fn = ctx.fn;
   // Make this batch's writes available to later submissions (transfers, compute) and to
-  // the host, which reads mapped memory after the fence.
+  // the host, which reads mapped memory once the submission is done. The barrier's second
+  // scope holds every later command on the queue: the next batch needs no wait to read them.
   VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
                           VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT;
-  fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+  fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
                               VK_PIPELINE_STAGE_HOST_BIT,
                           0, 1, &barrier, 0, nullptr, 0, nullptr);
   VK_CHECK(fn.vkEndCommandBuffer(cmd));
+}
+
+Submission BatchState::submit_async() {
+  if (external)
+    throw Error(ErrorKind::InvalidArgument,
+                "this batch records into the application's command buffer; the application submits it");
+  if (!begun) return {};  // nothing recorded
+  auto state = std::make_shared<SubmissionState>();
+  state->context = context.state();
   try {
-    const VkFence f = fence.handle();
-    VK_CHECK(fn.vkResetFences(ctx.device, 1, &f));
-    ctx.submit_and_wait(cmd, f);
-    read_profile();
+    end_recording();
+    if (res->fence) {
+      state->fence = res->fence.handle();
+      VK_CHECK(ctx.fn.vkResetFences(ctx.device, 1, &state->fence));
+    }
+    state->value = ctx.submit(cmd, state->fence);
   } catch (...) {
-    reset();
+    // Nothing runs: drop the recording and keep the batch usable.
+    begun = false;
+    hazards.clear();
+    dispatches = barriers = 0;
+    uploads_pending = false;
+    labels.clear();
+    keep_alive.clear();
+    res->reset(ctx);
     throw;
   }
-  reset();
+  in_flight = state;
+  begun = false;
+  hazards.clear();
+  dispatches = barriers = 0;
+  return Submission(std::move(state));
+}
+
+void BatchState::submit() {
+  submit_async();
+  finish();
+}
+
+void BatchState::finish() {
+  if (!in_flight) return;
+  in_flight->wait();
+  in_flight.reset();
+  read_profile();
+  labels.clear();
+  keep_alive.clear();
+  res->reset(ctx);
+}
+
+const std::vector<DispatchTiming>& BatchState::profile() {
+  finish();
+  return timings;
 }
 
 void BatchState::read_profile() {
-  profile.clear();
+  timings.clear();
   if (!profiling || labels.empty()) return;
   // Timestamps carry only timestampValidBits bits: take differences modulo that.
   const std::uint32_t bits = ctx.physical.timestamp_valid_bits;
   const std::uint64_t mask = bits >= 64 ? ~0ull : (1ull << bits) - 1;
-  std::vector<std::uint64_t> stamps;
-  for (std::size_t p = 0; p < query_pools.size(); ++p) {
-    const std::uint32_t count = p + 1 == query_pools.size() ? queries_used : kQueriesPerPool;
-    std::vector<std::uint64_t> values(count);
-    VK_CHECK(ctx.fn.vkGetQueryPoolResults(ctx.device, query_pools[p].handle(), 0, count,
-                                          count * sizeof(std::uint64_t), values.data(), sizeof(std::uint64_t),
-                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
-    stamps.insert(stamps.end(), values.begin(), values.end());
-  }
+  const std::vector<std::uint64_t> stamps = res->queries.read(ctx);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const std::uint64_t ticks = (stamps[2 * i + 1] - stamps[2 * i]) & mask;
-    profile.push_back({labels[i], static_cast<double>(ticks) * ctx.effective.timestamp_period_ns * 1e-6});
+    timings.push_back({labels[i], static_cast<double>(ticks) * ctx.effective.timestamp_period_ns * 1e-6});
   }
 }
 
-void BatchState::reset() {
-  if (!external) {
-    ctx.fn.vkResetCommandPool(ctx.device, pool.handle(), 0);
-    begun = false;
+bool SubmissionState::poll() {
+  std::lock_guard lock(mutex);
+  if (done) return true;
+  if (fence) {
+    const VkResult result = context->fn.vkGetFenceStatus(context->device, fence);
+    if (result == VK_NOT_READY) return false;
+    VK_CHECK(result);
+  } else if (!context->timeline_reached(value)) {
+    return false;
   }
-  descriptor_pools.clear();
-  sets_left = 0;
-  query_pools.clear();
-  queries_used = 0;
-  labels.clear();
-  hazards.clear();
-  keep_alive.clear();
-  dispatches = 0;
-  barriers = 0;
+  done = true;
+  return true;
+}
+
+void SubmissionState::wait() {
+  std::lock_guard lock(mutex);
+  if (done) return;
+  if (fence) context->wait_fence(fence);
+  else context->wait_timeline(value);
+  done = true;
 }
 
 }  // namespace detail
@@ -245,9 +290,16 @@ Batch::Batch(Batch&&) noexcept = default;
 Batch& Batch::operator=(Batch&&) noexcept = default;
 
 void Batch::submit() { state_->submit(); }
+Submission Batch::submit_async() { return state_->submit_async(); }
+void Batch::wait() { state_->finish(); }
 std::size_t Batch::dispatch_count() const noexcept { return state_->dispatches; }
 std::size_t Batch::barrier_count() const noexcept { return state_->barriers; }
-const std::vector<DispatchTiming>& Batch::profile() const noexcept { return state_->profile; }
+const std::vector<DispatchTiming>& Batch::profile() { return state_->profile(); }
 const Context& Batch::context() const noexcept { return state_->context; }
+
+bool Submission::ready() const { return !state_ || state_->poll(); }
+void Submission::wait() const {
+  if (state_) state_->wait();
+}
 
 }  // namespace vkrope

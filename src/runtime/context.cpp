@@ -26,10 +26,18 @@ OwnedDevice::OwnedDevice(const PhysicalDevice& physical, const DeviceInfo& effec
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   features.features.shaderFloat64 = effective.float64 ? VK_TRUE : VK_FALSE;
   features.pNext = &storage16;
+  VkPhysicalDeviceTimelineSemaphoreFeatures timeline{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
+  timeline.timelineSemaphore = VK_TRUE;
   std::vector<const char*> extensions;
+  void** tail = &storage16.pNext;
   if (effective.float16) {
-    storage16.pNext = &f16;
+    *tail = &f16;
+    tail = &f16.pNext;
     if (physical.float16_needs_extension) extensions.push_back(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  }
+  if (effective.timeline_semaphore) {
+    *tail = &timeline;
+    if (physical.timeline_needs_extension) extensions.push_back(VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME);
   }
 
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
@@ -55,6 +63,16 @@ void ContextState::finish_setup() {
   VkPhysicalDeviceProperties props{};
   vkGetPhysicalDeviceProperties(physical.handle, &props);
   non_coherent_atom_size = std::max<std::uint64_t>(1, props.limits.nonCoherentAtomSize);
+  if (effective.timeline_semaphore) {
+    VkSemaphoreTypeCreateInfo type{VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO};
+    type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
+    type.initialValue = 0;
+    VkSemaphoreCreateInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+    info.pNext = &type;
+    VkSemaphore semaphore = VK_NULL_HANDLE;
+    VK_CHECK_COUNTED(CreateSemaphore, fn.vkCreateSemaphore(device, &info, nullptr, &semaphore));
+    timeline = vk::Semaphore(ref(), semaphore);
+  }
   pipelines = std::make_unique<PipelineTable>(
       ref(), physical, pipeline_cache_path(options.pipeline_cache_dir, physical));
 }
@@ -75,21 +93,56 @@ void BufferCache::clear() {
   entries_.clear();
 }
 
-void ContextState::submit_and_wait(VkCommandBuffer command_buffer, VkFence fence) {
+std::uint64_t ContextState::submit(VkCommandBuffer command_buffer, VkFence fence) {
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &command_buffer;
-  {
-    std::lock_guard lock(*queue_mutex);  // VkQueue is externally synchronized
-    VK_CHECK_COUNTED(QueueSubmit, fn.vkQueueSubmit(queue, 1, &submit, fence));
+  VkTimelineSemaphoreSubmitInfo values{VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO};
+  const VkSemaphore semaphore = timeline.handle();
+  std::lock_guard lock(*queue_mutex);  // VkQueue is externally synchronized; values rise in submission order
+  const std::uint64_t value = timeline ? timeline_value + 1 : 0;
+  if (timeline) {
+    values.signalSemaphoreValueCount = 1;
+    values.pSignalSemaphoreValues = &value;
+    submit.pNext = &values;
+    submit.signalSemaphoreCount = 1;
+    submit.pSignalSemaphores = &semaphore;
   }
+  VK_CHECK_COUNTED(QueueSubmit, fn.vkQueueSubmit(queue, 1, &submit, fence));
+  if (timeline) timeline_value = value;
+  return value;
+}
+
+void ContextState::wait_fence(VkFence fence) {
   VK_CHECK_COUNTED(Wait, fn.vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX));
+}
+
+void ContextState::wait_timeline(std::uint64_t value) {
+  const VkSemaphore semaphore = timeline.handle();
+  VkSemaphoreWaitInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO};
+  info.semaphoreCount = 1;
+  info.pSemaphores = &semaphore;
+  info.pValues = &value;
+  // The extension's entry point (vkrope enables it), or 1.2 core on an adopted device.
+  const PFN_vkWaitSemaphores wait = fn.vkWaitSemaphoresKHR ? fn.vkWaitSemaphoresKHR : fn.vkWaitSemaphores;
+  VK_CHECK_COUNTED(Wait, wait(device, &info, UINT64_MAX));
+}
+
+bool ContextState::timeline_reached(std::uint64_t value) {
+  const PFN_vkGetSemaphoreCounterValue get =
+      fn.vkGetSemaphoreCounterValueKHR ? fn.vkGetSemaphoreCounterValueKHR : fn.vkGetSemaphoreCounterValue;
+  std::uint64_t now = 0;
+  VK_CHECK(get(device, timeline.handle(), &now));
+  return now >= value;
 }
 
 ContextState::~ContextState() {
   if (device != VK_NULL_HANDLE && fn.vkDeviceWaitIdle) fn.vkDeviceWaitIdle(device);
+  batch_pool.clear();
+  staging.release();
   buffer_cache.clear();
   pipelines.reset();  // saves the cache and destroys pipelines while the device lives
+  timeline.reset();
   owned_device.reset();
   owned_instance.reset();
 }

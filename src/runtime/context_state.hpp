@@ -10,11 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/batch_pool.hpp"
 #include "runtime/device_query.hpp"
 #include "runtime/instance.hpp"
 #include "runtime/live_objects.hpp"
 #include "runtime/memory_counter.hpp"
 #include "runtime/pipelines.hpp"
+#include "runtime/staging.hpp"
 #include "vk/handles.hpp"
 #include "vkrope/context.hpp"
 
@@ -36,8 +38,8 @@ class OwnedDevice {
 
 struct BufferStorage;
 
-// Read-only device buffers derived from host data (RoPE angle tables), computed once per
-// Context and reused, keyed by their content. Bounded: the oldest entry goes first (a
+// Read-only device buffers derived from host data (RoPE angle tables, ALiBi slopes, the
+// placeholder binding), computed once per Context and reused, keyed by their content. Bounded: the oldest entry goes first (a
 // batch still using it keeps it alive).
 class BufferCache {
  public:
@@ -70,10 +72,15 @@ struct ContextState {
 
   std::mutex own_queue_mutex;
   std::mutex* queue_mutex = &own_queue_mutex;   // an adopting application may supply its own
+  // Signalled by every submission with the next value, where effective.timeline_semaphore.
+  vk::Semaphore timeline;
+  std::uint64_t timeline_value = 0;             // the last value submitted; under *queue_mutex
 
+  std::shared_ptr<MemoryCounter> memory_counter = std::make_shared<MemoryCounter>();
   std::unique_ptr<PipelineTable> pipelines;     // destroyed before the device
   BufferCache buffer_cache;                     // cleared before the device goes
-  std::shared_ptr<MemoryCounter> memory_counter = std::make_shared<MemoryCounter>();
+  Staging staging;                              // released before the device goes
+  BatchPool batch_pool;                         // cleared before the device goes
 
   vk::DeviceRef ref() const noexcept { return {device, &fn}; }
 
@@ -83,10 +90,16 @@ struct ContextState {
   // Waits for the device, saves the pipeline cache, then destroys in reverse order. Never throws.
   ~ContextState();
 
-  // Fills fn, queue, memory properties and the pipeline table once `device` is set.
+  // Fills fn, queue, memory properties, the timeline semaphore and the pipeline table once
+  // `device` is set.
   void finish_setup();
-  // Submits one command buffer and waits for it (with a fence of its own).
-  void submit_and_wait(VkCommandBuffer command_buffer, VkFence fence);
+  // Submits one command buffer, signalling `fence` (when not null) and, where the Context
+  // has a timeline semaphore, its next value, which is returned (0 without one).
+  std::uint64_t submit(VkCommandBuffer command_buffer, VkFence fence);
+  void wait_fence(VkFence fence);
+  // The timeline semaphore: wait for a value, or read whether it was reached.
+  void wait_timeline(std::uint64_t value);
+  bool timeline_reached(std::uint64_t value);
 };
 
 }  // namespace vkrope::detail

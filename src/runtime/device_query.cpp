@@ -66,7 +66,9 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   features.pNext = &storage16;
   const bool has_f16_struct = api12 || pd.has_extension(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
-  const bool has_timeline_struct = api12 || pd.has_extension(VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME);
+  // The instance is created for Vulkan 1.1, so 1.2's core timeline functions are not ours
+  // to call: timeline semaphores come through the extension (which 1.2+ drivers still list).
+  const bool has_timeline_struct = pd.has_extension(VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME);
   void** tail = &storage16.pNext;
   if (has_f16_struct) {
     *tail = &f16;
@@ -75,7 +77,7 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   if (has_timeline_struct) *tail = &timeline;
   vkGetPhysicalDeviceFeatures2(device, &features);
   pd.float16_needs_extension = !api12 && has_f16_struct;
-  pd.timeline_needs_extension = !api12 && has_timeline_struct;
+  pd.timeline_needs_extension = has_timeline_struct;
 
   info.name = base.deviceName;
   info.vendor_id = base.vendorID;

@@ -18,7 +18,7 @@ struct PhysicalDevice {
   std::uint32_t compute_queue_family = UINT32_MAX;  // UINT32_MAX: no compute queue
   std::uint32_t timestamp_valid_bits = 0;  // of the compute queue family
   bool float16_needs_extension = false;  // VK_KHR_shader_float16_int8 (API < 1.2)
-  bool timeline_needs_extension = false;  // VK_KHR_timeline_semaphore (API < 1.2)
+  bool timeline_needs_extension = false;  // VK_KHR_timeline_semaphore (enabled wherever listed)
   std::vector<std::string> extensions;
   std::array<std::uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
   bool has_extension(const char* name) const;

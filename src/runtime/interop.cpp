@@ -3,6 +3,7 @@
 
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
+#include "runtime/submission.hpp"
 #include "vk/check.hpp"
 
 namespace vkrope::interop {
@@ -37,6 +38,7 @@ Context adopt(const AdoptedDevice& adopted, const ContextOptions& options) {
   enabled.storage_16bit = enabled.storage_16bit && adopted.storage_16bit_enabled;
   enabled.float16 = enabled.float16 && adopted.float16_enabled;
   enabled.float64 = enabled.float64 && adopted.float64_enabled;
+  enabled.timeline_semaphore = enabled.timeline_semaphore && adopted.timeline_semaphore_enabled;
   state->effective = apply_emulation(enabled, options.emulation, options.limits);
   state->device = adopted.device;
   state->queue_family = adopted.queue_family_index;
@@ -90,5 +92,7 @@ VkBuffer buffer(const Tensor& t) { return t.storage()->buffer; }
 VkDeviceSize buffer_offset(const Tensor& t) {
   return t.storage()->offset + static_cast<VkDeviceSize>(t.offset()) * size_of(t.dtype());
 }
+VkSemaphore timeline_semaphore(const Context& c) { return c.state()->timeline.handle(); }
+std::uint64_t timeline_value(const Submission& s) { return s.state() ? s.state()->value : 0; }
 
 }  // namespace vkrope::interop

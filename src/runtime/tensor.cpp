@@ -148,17 +148,17 @@ void Tensor::upload_raw(std::span<const std::byte> elements) const {
                                                 " bytes into a tensor of " + std::to_string(numel() * static_cast<std::int64_t>(esize)));
   const std::uint64_t base = static_cast<std::uint64_t>(offset_) * esize;
   if (is_contiguous()) {
-    detail::write_storage(*storage_, base, elements);
+    detail::write_storage(*storage_->context, *storage_, base, elements);
     return;
   }
   // Strided: read the span, scatter into it, write it back, so elements between the
   // view's elements (another view's data) are preserved.
   std::vector<std::byte> span(span_bytes() - base);
-  detail::read_storage(*storage_, base, span);
+  detail::read_storage(*storage_->context, *storage_, base, span);
   for_each_element(shape_, strides_, 0, [&](std::int64_t linear, std::int64_t element) {
     std::memcpy(&span[static_cast<std::size_t>(element) * esize], &elements[static_cast<std::size_t>(linear) * esize], esize);
   });
-  detail::write_storage(*storage_, base, span);
+  detail::write_storage(*storage_->context, *storage_, base, span);
 }
 
 std::vector<std::byte> Tensor::download_raw() const {
@@ -166,11 +166,11 @@ std::vector<std::byte> Tensor::download_raw() const {
   const std::uint64_t base = static_cast<std::uint64_t>(offset_) * esize;
   std::vector<std::byte> out(static_cast<std::size_t>(numel()) * esize);
   if (is_contiguous()) {
-    detail::read_storage(*storage_, base, out);
+    detail::read_storage(*storage_->context, *storage_, base, out);
     return out;
   }
   std::vector<std::byte> span(span_bytes() - base);
-  detail::read_storage(*storage_, base, span);
+  detail::read_storage(*storage_->context, *storage_, base, span);
   for_each_element(shape_, strides_, 0, [&](std::int64_t linear, std::int64_t element) {
     std::memcpy(&out[static_cast<std::size_t>(linear) * esize], &span[static_cast<std::size_t>(element) * esize], esize);
   });
@@ -195,7 +195,7 @@ std::vector<float> Tensor::download() const {
 void Tensor::fill_bytes(std::uint8_t value) const {
   const std::uint64_t base = static_cast<std::uint64_t>(offset_) * size_of(dtype_);
   std::vector<std::byte> bytes(span_bytes() - base, static_cast<std::byte>(value));
-  detail::write_storage(*storage_, base, bytes);
+  detail::write_storage(*storage_->context, *storage_, base, bytes);
 }
 
 }  // namespace vkrope

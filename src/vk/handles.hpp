@@ -73,6 +73,7 @@ VKROPE_DESTROYER(PipelineCache, vkDestroyPipelineCache)
 VKROPE_DESTROYER(DescriptorPool, vkDestroyDescriptorPool)
 VKROPE_DESTROYER(CommandPool, vkDestroyCommandPool)
 VKROPE_DESTROYER(Fence, vkDestroyFence)
+VKROPE_DESTROYER(Semaphore, vkDestroySemaphore)
 VKROPE_DESTROYER(QueryPool, vkDestroyQueryPool)
 #undef VKROPE_DESTROYER
 

@@ -31,7 +31,7 @@ std::vector<DeviceCase> native_device_cases() {
 
 std::vector<DeviceCase> device_cases() {
   std::vector<DeviceCase> cases = native_device_cases();
-  for (const DeviceInfo& d : devices()) cases.push_back({d.index, d.name, Emulation::Baseline});
+  for (const DeviceInfo& d : devices()) cases.push_back({d.index, d.name, kPortable});
   return cases;
 }
 
@@ -44,12 +44,14 @@ std::string case_name(const testing::TestParamInfo<DeviceCase>& info) {
     word += c;
   }
   std::string name = word + std::to_string(info.param.index);
-  if (info.param.emulation == Emulation::Baseline) name += "_baseline";
+  if (has(info.param.emulation, Emulation::Baseline)) name += "_baseline";
+  if (has(info.param.emulation, Emulation::Discrete)) name += "_discrete";
   return name;
 }
 
 void PrintTo(const DeviceCase& device, std::ostream* out) {
-  *out << device.name << (device.emulation == Emulation::Baseline ? " [baseline]" : "");
+  *out << device.name;
+  if (device.emulation != Emulation::None) *out << " [" << to_string(device.emulation) << "]";
 }
 
 ContextOptions validated_options(const DeviceCase& device) {

@@ -1,6 +1,6 @@
 // The device matrix every device-dependent test runs over: each Vulkan device present,
-// natively and under Emulation::Baseline, with the validation layer on and any message
-// failing the test.
+// natively and under baseline + discrete emulation (kPortable), with the validation layer
+// on and any message failing the test.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -26,11 +26,18 @@ struct DeviceCase {
 // How GoogleTest prints a case (instead of a byte dump): "llvmpipe (...) [baseline]".
 void PrintTo(const DeviceCase& device, std::ostream* out);
 
-// Every device present x {native, baseline}. Enumerated once per process.
+// The emulated half of the matrix: the Vulkan 1.1 minimum features (portable kernel
+// variants, fences instead of timeline semaphores) on a discrete GPU's memory (staging
+// copies, per-call inputs recorded into the command buffer). The two are independent
+// (features choose kernels, memory chooses transfers), so one emulated case covers both.
+inline constexpr Emulation kPortable = Emulation::Baseline | Emulation::Discrete;
+
+// Every device present x {native, kPortable}. Enumerated once per process.
 std::vector<DeviceCase> device_cases();
 // Every device present, natively only (for the heavier cases).
 std::vector<DeviceCase> native_device_cases();
-// A GoogleTest-safe name: "llvmpipe", "SwiftShader", with "_baseline" appended.
+// A GoogleTest-safe name: "llvmpipe1", "SwiftShader0", with "_baseline_discrete" appended
+// for the emulated case.
 std::string case_name(const testing::TestParamInfo<DeviceCase>& info);
 
 // Options for a validated context on `device`.
