@@ -104,7 +104,7 @@ struct HostResult {
   int calls = 0;           // timed calls, after warm-up
   double device_ms = 0;    // device time of one call (timestamps, median)
   double wall_ms = 0;      // wall time of one call: recording, submit and wait (median)
-  double host_us = 0;      // wall - device: what the host adds per call (median)
+  double host_us = 0;      // batch mode: wall - device, call by call (median): what the host adds
   double record_us = 0;    // batch mode: recording alone, before submit (median)
   double creations = 0;    // Vulkan objects created and memory allocated per call
   double submits = 0;      // vkQueueSubmit per call

@@ -34,16 +34,18 @@ void print_rope(const Context& context, const BenchSettings& settings, nlohmann:
 }
 
 void print_host(const Context& context, const BenchSettings& settings, nlohmann::json& out) {
-  fmt::print("host path, medians per call: wall time of recording + submit + wait, host us = wall - device time,\n"
-             "record us = recording alone; Vulkan objects created (and memory allocated), submits and waits per call\n"
-             "(batch: recorded into one reused Batch, then Batch::submit; call: the overload without a Batch)\n"
+  fmt::print("host path, medians per call: wall time of recording + submit + wait; host us = wall - device time,\n"
+             "call by call (profiled runs); record us = recording alone; Vulkan objects created (and memory\n"
+             "allocated), submits and waits per call (batch: recorded into one reused Batch, then Batch::submit;\n"
+             "call: the overload without a Batch, which has no timestamps)\n"
              "{:<53} {:<5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>5}\n",
              "case", "mode", "device ms", "wall ms", "host us", "record us", "creations", "submits", "waits");
   out["host_path"] = nlohmann::json::array();
   bench_host(context, settings, [&](const HostResult& r) {
-    fmt::print("{:<53} {:<5} {:>9.3f} {:>9.3f} {:>9.1f} {:>9} {:>9.2f} {:>7.2f} {:>5.2f}\n", r.name, r.mode,
-               r.device_ms, r.wall_ms, r.host_us, r.mode == "batch" ? fmt::format("{:.1f}", r.record_us) : "-",
-               r.creations, r.submits, r.waits);
+    const bool batch = r.mode == "batch";
+    fmt::print("{:<53} {:<5} {:>9.3f} {:>9.3f} {:>9} {:>9} {:>9.2f} {:>7.2f} {:>5.2f}\n", r.name, r.mode, r.device_ms,
+               r.wall_ms, batch ? fmt::format("{:.1f}", r.host_us) : "-",
+               batch ? fmt::format("{:.1f}", r.record_us) : "-", r.creations, r.submits, r.waits);
     std::fflush(stdout);
     out["host_path"].push_back(to_json(r));
   });
