@@ -1,11 +1,12 @@
 #version 450
-// attention_combine.comp: the second pass of split-KV decode. Merges the partial (m, l,
-// acc) of each key range written by flash_attention.comp (SPLIT) into the output:
+// attention_combine.comp: the second pass of split-KV attention, one invocation per output
+// row (the variant for CPU drivers, which pay per workgroup; GPUs get
+// attention_combine_rows.comp). Merges the partials (m, l, acc) of every key range and lane
+// phase written by the flash kernels (layout in attention_partials.glsl):
 //   M = max_s m_s (and the sink), L = sum_s l_s e^(m_s - M) (+ e^(sink - M)),
 //   out = sum_s acc_s e^(m_s - M) / L, or 0 when L == 0.
-// Bindings: 0 float partials[splits][B][Sq][H][D + 2]; 1 out [B, Sq, H, D]; 2 sinks[H].
-// One invocation per (b, i, h) row. Specialization: 0 = workgroup size, 1 = HEAD_DIM,
-// 7 = SINKS (the same ids as flash_attention.comp).
+// Bindings: 0 float partials; 1 out [B, Sq, H, D]; 2 sinks[H]. pc.splits = partials.
+// Specialization: 0 = workgroup size, 1 = HEAD_DIM, 7 = SINKS (the flash kernels' ids).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "workgroup.glsl"
@@ -19,6 +20,8 @@ layout(std430, set = 0, binding = 0) readonly buffer Partials { float partials[]
 Q_BUFFER(1, OBuf, o_buf);
 layout(std430, set = 0, binding = 2) readonly buffer Sinks { float sinks[]; };
 
+#include "attention_partials.glsl"
+
 void main() {
   const uint rows = pc.batch * pc.sq * pc.heads;
   const uint row = pc.group_x * gl_WorkGroupSize.x + gl_GlobalInvocationID.x;
@@ -26,10 +29,11 @@ void main() {
   const uint h = row % pc.heads;
   const uint qi = (row / pc.heads) % pc.sq;
   const uint b = row / (pc.heads * pc.sq);
-  const uint stride = rows * (HEAD_DIM + 2u);  // between splits
+  const uint stride = rows * PARTIAL_ROW;  // between partials
+  const uint first = partial_row(0u, b, qi, h);
 
   float m_all = SINKS ? sinks[h] : NEG_INF;
-  for (uint s = 0u; s < pc.splits; ++s) m_all = max(m_all, partials[s * stride + row * (HEAD_DIM + 2u)]);
+  for (uint s = 0u; s < pc.splits; ++s) m_all = max(m_all, partials[first + s * stride + HEAD_DIM]);
   float l_all = SINKS ? exp(sinks[h] - m_all) : 0.0;
   const uint o_base = pc.o_offset + b * pc.o_batch + qi * pc.o_seq + h * pc.o_head;
   if (m_all == NEG_INF) {  // nothing visible and no sink
@@ -37,17 +41,17 @@ void main() {
     return;
   }
   for (uint s = 0u; s < pc.splits; ++s) {
-    const float m_s = partials[s * stride + row * (HEAD_DIM + 2u)];
-    if (m_s != NEG_INF) l_all += partials[s * stride + row * (HEAD_DIM + 2u) + 1u] * exp(m_s - m_all);
+    const float m_s = partials[first + s * stride + HEAD_DIM];
+    if (m_s != NEG_INF) l_all += partials[first + s * stride + HEAD_DIM + 1u] * exp(m_s - m_all);
   }
   const float inv_l = l_all > 0.0 ? 1.0 / l_all : 0.0;
   for (uint d = 0u; d < HEAD_DIM; d += 2u) {
     vec2 o = vec2(0.0);
     for (uint s = 0u; s < pc.splits; ++s) {
-      const uint base = s * stride + row * (HEAD_DIM + 2u);
-      const float m_s = partials[base];
+      const uint base = first + s * stride;
+      const float m_s = partials[base + HEAD_DIM];
       if (m_s == NEG_INF) continue;
-      o += vec2(partials[base + 2u + d], partials[base + 3u + d]) * exp(m_s - m_all);
+      o += vec2(partials[base + d], partials[base + d + 1u]) * exp(m_s - m_all);
     }
     Q_STORE2(o_buf, o_base + d, o * inv_l);
   }

@@ -11,7 +11,7 @@
 // Bindings: 0 q [B, Sq, H, D]; 1 k, 2 v [B, Skv, Hkv, D]; 3 out [B, Sq, H, D];
 //   4 int positions[Sq + Skv] (EXPLICIT_POSITIONS: queries then keys);
 //   5 vec2 angles[1024 * ROPE_HALF] (ROPE_Q, ROPE_K; see rope_rotation.glsl); 6 float sinks[H];
-//   7 float slopes[H] (ALiBi); 8 float partials[splits][B][Sq][H][D + 2] (SPLIT).
+//   7 float slopes[H] (ALiBi); 8 float partials (SPLIT; layout in attention_partials.glsl).
 // Push constants: AttentionPush (attention_params.glsl).
 //
 // Per key tile of KEY_TILE keys: the workgroup loads K and V into shared memory (rotating
@@ -63,6 +63,7 @@ layout(std430, set = 0, binding = 6) readonly buffer Sinks { float sinks[]; };
 layout(std430, set = 0, binding = 7) readonly buffer Slopes { float slopes[]; };
 layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[]; };
 
+#include "attention_partials.glsl"
 #include "rope_rotation.glsl"
 
 shared vec4 sk[KEY_TILE * HEAD_DIM / 4u];
@@ -205,13 +206,13 @@ void main() {
 
   if (!row_active) return;
   if (SPLIT) {
-    const uint base = (((split * pc.batch + b) * pc.sq + qi) * pc.heads + h) * (HEAD_DIM + 2u);
+    const uint base = partial_row(split, b, qi, h);
     if (member == 0u) {
-      partials[base] = m;
-      partials[base + 1u] = l;
+      partials[base + HEAD_DIM] = m;
+      partials[base + HEAD_DIM + 1u] = l;
     }
     [[unroll]] for (uint c = 0u; c < VEC; ++c) {
-      [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + 2u + dim0 + 4u * c + e] = acc[c][e];
+      [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + dim0 + 4u * c + e] = acc[c][e];
     }
     return;
   }

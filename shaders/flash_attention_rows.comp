@@ -57,6 +57,7 @@ layout(std430, set = 0, binding = 6) readonly buffer Sinks { float sinks[]; };
 layout(std430, set = 0, binding = 7) readonly buffer Slopes { float slopes[]; };
 layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[]; };
 
+#include "attention_partials.glsl"
 #include "rope_rotation.glsl"
 
 // Only rotated keys use the tiles (a tile of unrotated keys may exceed shared memory).
@@ -243,11 +244,11 @@ void main() {
     if (!row_active[r]) continue;
     if (SPLIT) {
       const uint partial = split * PHASES + phase;
-      const uint base = (((partial * pc.batch + b) * pc.sq + qi[r]) * pc.heads + h[r]) * (HEAD_DIM + 2u);
-      partials[base] = m[r];
-      partials[base + 1u] = l[r];
+      const uint base = partial_row(partial, b, qi[r], h[r]);
+      partials[base + HEAD_DIM] = m[r];
+      partials[base + HEAD_DIM + 1u] = l[r];
       for (uint c = 0u; c < VEC; ++c) {
-        [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + 2u + 4u * c + e] = acc[r * VEC + c][e];
+        [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + 4u * c + e] = acc[r * VEC + c][e];
       }
       continue;
     }

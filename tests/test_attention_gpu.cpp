@@ -325,33 +325,71 @@ TEST_P(AttentionOptionTest, NaivePathCrossChecksFlash) {
   EXPECT_THROW(attention_naive({}, big_q, big_kv, big_kv, big_out), Error);
 }
 
-// Both flash variants on every device: the team kernel (GPUs) and the row kernel (CPU
-// drivers), whichever the device would pick by itself, over head dims, GQA and options.
-TEST_P(AttentionOptionTest, BothFlashVariantsMatchReference) {
+// Every flash variant (attention_variants.hpp) forced on every device, over head dims, GQA,
+// options, one pass and split-KV, each split case with both combine passes; where the decode
+// kernel cannot take a call (a prefill, or no subgroup shuffle: baseline emulation), the
+// device's own pick runs instead, and the test checks which kernels did.
+TEST_P(AttentionOptionTest, EveryKernelVariantMatchesReference) {
   std::mt19937 rng(seed());
   struct Reset {
-    ~Reset() { detail::set_flash_variant_override(std::nullopt); }
+    ~Reset() {
+      detail::force_flash_variant(std::nullopt);
+      detail::force_combine_variant(std::nullopt);
+    }
   } reset;
-  for (detail::FlashVariant variant : {detail::FlashVariant::Team, detail::FlashVariant::Rows}) {
-    detail::set_flash_variant_override(variant);
+  const DeviceInfo& info = context().device();
+  const bool shuffles = info.has_subgroup(subgroup_ops::basic | subgroup_ops::shuffle);
+  for (detail::FlashVariant variant : {detail::FlashVariant::Team, detail::FlashVariant::Rows,
+                                       detail::FlashVariant::Decode}) {
+    detail::force_flash_variant(variant);
     for (std::int64_t d : {40, 64, 72, 256}) {
       AttentionCase c = gqa_case();
       c.head_dim = d;
       c.config.causal = true;
-      c.config.window = d == 72 ? 20 : 0;
       if (d == 72) c.config.window = 20;
       else c.config.window.reset();
-      if (d == 64) c.config.rope = rope_for(d, RopeLayout::Neox, 48);
+      // Fused RoPE of q and k (keys rotated on read: never the decode kernel's; its q-only
+      // RoPE runs through the KvCache in test_kv_cache.cpp).
+      if (d == 72) c.config.rope = rope_for(d, RopeLayout::Neox, 48);
+      else c.config.rope.reset();
       if (d == 40) c.q_dtype = c.kv_dtype = DType::f16;
+      if (d == 64 || d == 256) c.config.sinks = {0.5f, -1.0f, 2.0f, 0.0f, 1.0f, -0.5f};  // one per query head
+      if (d == 64) {  // the decode kernel's case: every option it takes
+        c.config.window = 300;
+        c.config.alibi = true;
+        c.config.softcap = 30.0;
+      }
       for (auto [sq, skv, splits] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{20, 100, 1}, {2, 600, 3}}) {
         c.sq = sq;
         c.skv = skv;
         c.config.key_splits = splits;
-        const AttentionResult r = run_attention_case(context(), c, rng);
-        EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside the output";
-        EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
-            << (variant == detail::FlashVariant::Team ? "team " : "rows ") << c.describe() << ": "
-            << r.report.to_string() << " (seed " << seed() << ")";
+        // The forced kernel where the call and device allow it (the table's rules, which
+        // flash_shape applies); the decode kernel must run at least at D = 64, sq = 2.
+        const bool rope_keys = c.config.rope.has_value();
+        const std::string flash = detail::to_string(
+            detail::flash_shape(info, {.head_dim = d, .sq = sq, .group = c.heads / c.kv_heads, .rope_keys = rope_keys,
+                                       .rope_half = rope_keys ? 24 : 1, .kv_vec4_aligned = true})
+                .variant);
+        if (variant == detail::FlashVariant::Decode && shuffles && d == 64 && sq == 2) {
+          EXPECT_EQ(flash, "decode");
+        }
+        if (variant != detail::FlashVariant::Decode) {
+          EXPECT_EQ(flash, detail::to_string(variant));
+        }
+        for (detail::CombineVariant combine : {detail::CombineVariant::Serial, detail::CombineVariant::Parallel}) {
+          if (splits == 1 && combine == detail::CombineVariant::Parallel) continue;
+          detail::force_combine_variant(combine);
+          const std::string what = flash + " / " + detail::to_string(combine) + " " + c.describe();
+          const AttentionResult r = run_attention_case(context(), c, rng);
+          EXPECT_TRUE(r.guard_intact) << what << ": wrote outside the output";
+          EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
+              << what << ": " << r.report.to_string() << " (seed " << seed() << ")";
+          ASSERT_FALSE(r.kernels.empty());
+          EXPECT_EQ(r.kernels.front(), flash) << what;
+          if (splits > 1) {
+            EXPECT_EQ(r.kernels.back(), std::string("combine[") + detail::to_string(combine) + "]") << what;
+          }
+        }
       }
     }
   }
@@ -359,7 +397,7 @@ TEST_P(AttentionOptionTest, BothFlashVariantsMatchReference) {
 
 // --- Memory -------------------------------------------------------------------------------
 
-// attention.hpp's scratch formula: none for one pass, partials * B * Sq * H * (D + 2) floats
+// attention.hpp's scratch formula: none for one pass, partials * B * Sq * H * (D + 4) floats
 // for split-KV, partials = splits x lane phases (<= 8); never Sq x Skv. Measured with the Context's peak device memory.
 // (The Skv = 16384 prefill runs in test_attention_long.cpp.)
 TEST_P(AttentionOptionTest, ScratchFollowsTheHeaderFormula) {
@@ -385,10 +423,10 @@ TEST_P(AttentionOptionTest, ScratchFollowsTheHeaderFormula) {
     attention(c, q, k, v, out);
     const std::uint64_t scratch = ctx.memory_stats().peak_bytes - before;
     const std::int64_t max_lane_phases = 8;
-    const auto formula = static_cast<std::uint64_t>(splits == 1 ? 0 : splits * max_lane_phases * sq * h * (d + 2) * 4);
+    const auto formula = static_cast<std::uint64_t>(splits == 1 ? 0 : splits * max_lane_phases * sq * h * (d + 4) * 4);
     EXPECT_LE(scratch, formula) << "Sq " << sq << " splits " << splits;
     if (splits > 1) {  // at least one lane phase's partials: the scratch was measured
-      EXPECT_GE(scratch, static_cast<std::uint64_t>(splits * sq * h * (d + 2) * 4)) << "Sq " << sq;
+      EXPECT_GE(scratch, static_cast<std::uint64_t>(splits * sq * h * (d + 4) * 4)) << "Sq " << sq;
     }
     RecordProperty("scratch_bytes_sq" + std::to_string(sq), std::to_string(scratch));
     ctx.reset_peak_memory();
@@ -416,7 +454,7 @@ TEST_P(AttentionOptionTest, ScratchFollowsTheHeaderFormula) {
 // Split passes whose scratch would pass kMaxAttentionScratch run over chunks of query rows
 // sharing one buffer, each chunk's queries at their own positions (causal: the chunks see
 // different key prefixes). 1024 keys give 64 key ranges (tiles of 8 or 16 keys), 64 x 8
-// heads x 66 floats = 135 KB per query row, so 1000 rows would need 135 MB: three chunks,
+// heads x 68 floats = 139 KB per query row, so 1000 rows would need 139 MB: three chunks,
 // and a peak far below 135 MB shows the chunks ran.
 TEST_P(AttentionOptionTest, OversizeSplitScratchRunsInQueryChunks) {
   const std::uint32_t seed = this->seed();

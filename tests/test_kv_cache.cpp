@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "ops/attention_variants.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/kv_cache.hpp"
@@ -111,6 +112,67 @@ TEST_P(KvCacheTest, HundredDecodeStepsEqualOnePrefill) {
     EXPECT_LE(r.rel_err, dtype == DType::f32 ? 1e-5 : 2e-3) << to_string(dtype) << ": " << r.to_string();
     RecordProperty(std::string("decode_vs_prefill_") + std::string(to_string(dtype)), std::to_string(r.rel_err));
   }
+}
+
+// Decode through the cache (keys stored rotated, q rotated at its position by the kernel)
+// with every flash kernel forced in turn, the decode kernel included, against the double
+// precision reference over the un-rotated keys. Split and unsplit, f32 and f16 caches, GQA
+// groups of 4 and 1 (the decode kernel's rows: Sq * H / Hkv).
+TEST_P(KvCacheTest, EveryFlashKernelDecodesThroughTheCache) {
+  struct Reset {
+    ~Reset() { detail::force_flash_variant(std::nullopt); }
+  } reset;
+  const std::int64_t batch = 2, skv = 150, d = 64;
+  const bool shuffles = context().device().has_subgroup(subgroup_ops::basic | subgroup_ops::shuffle);
+  for (detail::FlashVariant variant : {detail::FlashVariant::Decode, detail::FlashVariant::Team,
+                                       detail::FlashVariant::Rows})
+    for (auto [h, hkv, sq, dtype, splits] :
+         {std::tuple<std::int64_t, std::int64_t, std::int64_t, DType, std::int64_t>{8, 2, 1, DType::f16, 0},
+          {8, 2, 2, DType::f32, 3}, {4, 4, 1, DType::f32, 0}}) {
+      detail::force_flash_variant(variant);
+      RopeConfig rope = neox(d);
+      if (dtype == DType::f32) {
+        rope.layout = RopeLayout::Interleaved;
+        rope.rotary_dim = 48;
+      }
+      const auto n_kv = static_cast<std::size_t>(batch * skv * hkv * d);
+      const auto n_q = static_cast<std::size_t>(batch * sq * h * d);
+      // f16 cache: the reference sees the same rounded keys and values (rounded before RoPE
+      // here, after it in the cache: within the f16 tolerance below).
+      const Tensor k_in = Tensor::from_floats(context(), dtype, {batch, skv, hkv, d}, random_floats(n_kv));
+      const Tensor v_in = Tensor::from_floats(context(), dtype, {batch, skv, hkv, d}, random_floats(n_kv));
+      const Tensor q = Tensor::from_floats(context(), DType::f32, {batch, sq, h, d}, random_floats(n_q));
+      KvCache cache(context(), {1, batch, skv, hkv, d, dtype}, rope);
+      cache.append(0, k_in, v_in);
+      AttentionConfig config;
+      config.causal = true;
+      config.key_splits = splits;
+      const Tensor out = Tensor::empty(context(), DType::f32, {batch, sq, h, d});
+      Batch profiled(context(), {.profile = true});
+      cache.attend(profiled, 0, config, q, out);
+      profiled.submit();
+
+      AttentionConfig reference_config = config;
+      reference_config.rope = rope;
+      const std::vector<double> expected =
+          reference::attention(doubles(q.download()), doubles(k_in.download()), doubles(v_in.download()), batch, sq,
+                               skv, h, hkv, d, reference_config);
+      const CompareReport r = compare(out.download(), expected);
+      const std::string what = std::string(detail::to_string(variant)) + " forced, H " + std::to_string(h) +
+                               " Hkv " + std::to_string(hkv) + " Sq " + std::to_string(sq) + " " +
+                               std::string(to_string(dtype)) + " splits " + std::to_string(splits);
+      // f32 cache: float32 throughout, 1e-5 (attention's tolerance); f16 cache: the rotated
+      // keys rounded to f16 (4.9e-4 relative each), 2e-3.
+      EXPECT_LE(r.rel_err, dtype == DType::f32 ? 1e-5 : 2e-3) << what << ": " << r.to_string() << " (seed " << seed()
+                                                           << ")";
+      // The forced kernel ran (the decode kernel wherever the device has subgroup shuffles:
+      // these calls meet the rest of its needs on every device here).
+      const std::vector<DispatchTiming> dispatches = profiled.profile();
+      if (!dispatches.empty() && (variant != detail::FlashVariant::Decode || shuffles)) {
+        const std::string label = "attention[" + std::string(detail::to_string(variant)) + "]";
+        EXPECT_EQ(dispatches.front().label.rfind(label, 0), 0u) << what << ": ran " << dispatches.front().label;
+      }
+    }
 }
 
 TEST_P(KvCacheTest, ErrorsSayWhatWasWrong) {

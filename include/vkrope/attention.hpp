@@ -14,7 +14,7 @@
 // Scratch: a one-pass call uses none beyond the output. A call split over keys (decode, or
 // any call on llvmpipe whose keys exceed what its loop guard lets one pass cover, ~14k at
 // D = 128) uses
-//   min(partials * B * Sq * H * (D + 2) * 4 bytes, kMaxAttentionScratch)
+//   min(partials * B * Sq * H * (D + 4) * 4 bytes, kMaxAttentionScratch)
 // partials = key ranges (<= 64, or Skv / keys-per-pass) x lane phases (<= 8; > 1 only on
 // CPU drivers, whose SIMD lanes share a query row when a kv head has fewer rows than
 // lanes): past the cap the queries run in chunks that share one buffer (plus each chunk's

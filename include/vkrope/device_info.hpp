@@ -75,6 +75,14 @@ struct DeviceInfo {
   // Compute capabilities. In a Context created with emulation these are the *effective*
   // values, which kernels choose their variants from.
   std::uint32_t subgroup_size = 1;
+  // The subgroup sizes a compute shader may run with (VK_EXT_subgroup_size_control; both
+  // subgroup_size without it): a kernel that splits work by subgroup plans for the smallest
+  // and rounds workgroups to the largest.
+  std::uint32_t min_subgroup_size = 1;
+  std::uint32_t max_subgroup_size = 1;
+  // Compute units (NVIDIA SMs, AMD CUs, Arm shader cores) where an extension tells; 0 when
+  // unknown. Split-KV decode sizes its grid from it.
+  std::uint32_t compute_units = 0;
   std::uint32_t subgroup_operations = 0;  // subgroup_ops bits
   bool storage_16bit = false;             // storageBuffer16BitAccess
   bool float16 = false;                   // shaderFloat16 arithmetic

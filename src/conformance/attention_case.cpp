@@ -53,6 +53,15 @@ Shape shape_of(const AttentionCase& c, std::int64_t seq, std::int64_t heads) {
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
+// "attention[decode] f32[1, 1, 8, 64] kv ..." -> "decode"; "... combine[parallel]" ->
+// "combine[parallel]".
+std::string kernel_of(const std::string& label) {
+  const std::size_t combine = label.find("combine[");
+  if (combine != std::string::npos) return label.substr(combine);
+  const std::size_t open = label.find('['), close = label.find(']');
+  return open == std::string::npos || close < open ? label : label.substr(open + 1, close - open - 1);
+}
+
 }  // namespace
 
 AttentionResult run_attention_case(const Context& ctx, const AttentionCase& c, std::mt19937& rng) {
@@ -81,9 +90,13 @@ AttentionResult run_attention_case(const Context& ctx, const AttentionCase& c, s
   }
   // Poisoned output between guard bands: a forgotten element or a write past either end shows.
   const Guarded out = guarded_output(ctx, c.q_dtype, q->shape());
-  attention(c.config, *q, *k, *v, out.view);
-
+  // Profiled, so the result names the kernels that ran (their dispatch labels).
   AttentionResult r;
+  Batch batch(ctx, {.profile = true});
+  attention(batch, c.config, *q, *k, *v, out.view);
+  batch.submit();
+  for (const DispatchTiming& t : batch.profile()) r.kernels.push_back(kernel_of(t.label));
+
   r.out = out.view.download();
   r.guard_intact = guard_intact(out);
   r.expected = reference::attention(to_double(q->download()), to_double(k->download()), to_double(v->download()),

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include "vkrope/attention.hpp"
 #include "vkrope/check.hpp"
@@ -29,6 +30,9 @@ struct AttentionResult {
   bool guard_intact = true;  // no byte written outside the output
   std::vector<float> out;
   std::vector<double> expected;
+  // The kernel of each dispatch, in order: "rows", "team" or "decode", and
+  // "combine[serial]" or "combine[parallel]" (empty where the device has no timestamps).
+  std::vector<std::string> kernels;
 };
 
 // Fresh random q, k, v from `rng`; runs vkrope::attention and the reference.

@@ -137,7 +137,9 @@ Case attention_case(std::string id, std::string op, const AttentionCase& c, bool
     AttentionCase run = c;
     if (!run.config.query_positions.empty()) draw_positions(run.config, run.sq, run.skv, rng);
     const AttentionResult r = run_attention_case(ctx, run, rng);
-    return relative_outcome(r.report, attention_case_tolerance(run) * scale, r.guard_intact);
+    CaseOutcome o = relative_outcome(r.report, attention_case_tolerance(run) * scale, r.guard_intact);
+    o.kernels = r.kernels;
+    return o;
   };
   return k;
 }

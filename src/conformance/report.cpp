@@ -71,6 +71,7 @@ json run_on_device(const Context& context, const std::vector<const Case*>& cases
     r["rel_err"] = std::isfinite(o.rel_err) ? json(o.rel_err) : json(nullptr);
     r["max_abs_err"] = std::isfinite(o.max_abs_err) ? json(o.max_abs_err) : json(nullptr);
     if (!o.passed) r["detail"] = o.detail;
+    if (!o.kernels.empty()) r["kernels"] = o.kernels;
     results.push_back(std::move(r));
     passed += o.passed ? 1 : 0;
     if (std::isfinite(o.rel_err)) worst = std::max(worst, o.rel_err);

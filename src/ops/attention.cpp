@@ -17,16 +17,18 @@ namespace vkrope {
 
 namespace {
 
-// Specialization constant ids of flash_attention.comp and flash_attention_rows.comp (Slice:
-// the team kernel only; Phases and LaneRows: the rows kernel only).
+// Specialization constant ids of the flash kernels (Slice: team and decode; Phases and
+// LaneRows: rows; DecodeRows: decode).
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
-  kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kFlashConstantCount
+  kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kFlashConstantCount
 };
 
 std::string flash_shader(detail::FlashVariant variant, DType q, DType kv) {
-  return std::string(variant == detail::FlashVariant::Rows ? "flash_rows" : "flash") + "_q" +
-         std::string(to_string(q)) + "_kv" + std::string(to_string(kv));
+  const char* prefix = variant == detail::FlashVariant::Rows     ? "flash_rows"
+                       : variant == detail::FlashVariant::Decode ? "flash_decode"
+                                                                 : "flash";
+  return std::string(prefix) + "_q" + std::string(to_string(q)) + "_kv" + std::string(to_string(kv));
 }
 
 }  // namespace
@@ -41,22 +43,20 @@ struct FlashPlan {
   FlashShape shape;
   KeySplit split;
   std::uint32_t partial_count = 1;  // key ranges x lane phases
-  std::uint64_t scratch_bytes = 0;  // attention.hpp's formula: partials * B * Sq * H * (D + 2) floats
+  std::uint64_t scratch_bytes = 0;  // attention.hpp's formula: partials * B * Sq * H * (D + 4) floats
 };
 
 FlashPlan plan_flash(const DeviceInfo& info, const AttentionConfig& config, const Tensor& q, const Tensor& k,
                      const Tensor& v, const Tensor& out, bool rotate_keys) {
   FlashPlan p;
   p.call = prepare_attention(config, q, k, v, out);
-  const bool rope_keys = config.rope.has_value() && rotate_keys;
-  const std::int64_t rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
-  p.shape = flash_shape(info, p.call.q.dim, p.call.q.seq * p.call.group, rope_keys, rope_half);
+  p.shape = flash_shape(info, flash_request(p.call, config, rotate_keys));
   if (config.key_splits == 1) p.shape.phases = 1;  // one pass asked for: no partials at all
   p.split = choose_key_split(info, p.call, p.shape, config.key_splits);
   p.partial_count = p.split.splits * p.shape.phases;
   if (p.partial_count > 1)
     p.scratch_bytes = 4ull * p.partial_count *
-                      static_cast<std::uint64_t>(p.call.q.batch * p.call.q.seq * p.call.q.heads * (p.call.q.dim + 2));
+                      static_cast<std::uint64_t>(p.call.q.batch * p.call.q.seq * p.call.q.heads * (p.call.q.dim + 4));
   return p;
 }
 
@@ -136,6 +136,7 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   constants[kSlice] = shape.slice;
   constants[kPhases] = shape.phases;
   constants[kLaneRows] = shape.lane_rows;
+  constants[kDecodeRows] = shape.decode_rows;
   constants[kCausal] = config.causal;
   constants[kWindow] = config.window.has_value();
   constants[kAlibi] = config.alibi;
@@ -169,8 +170,8 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   }
 
   const auto label = [&] {
-    return "attention " + std::string(to_string(q.dtype())) + shape_to_string(q.shape()) + " kv " +
-           std::string(to_string(k.dtype())) + shape_to_string(k.shape());
+    return "attention[" + std::string(to_string(shape.variant)) + "] " + std::string(to_string(q.dtype())) +
+           shape_to_string(q.shape()) + " kv " + std::string(to_string(k.dtype())) + shape_to_string(k.shape());
   };
   const std::string shader = flash_shader(shape.variant, q.dtype(), k.dtype());
   const ComputePipeline& flash = state.ctx.pipelines->get({shader, 9, sizeof(push), constants});
@@ -188,20 +189,25 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   });
   if (!split_pass) return;
 
+  // The combine pass: one invocation per output row (serial) or one workgroup (parallel).
+  const CombineVariant combine_kind = combine_variant(info, partial_count);
+  const bool parallel = combine_kind == CombineVariant::Parallel;
   const std::uint32_t combine_wg = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
   const std::vector<std::uint32_t> combine_constants = {combine_wg, static_cast<std::uint32_t>(call.q.dim), 0, 0, 0, 0,
                                                         0, !config.sinks.empty()};
-  const char* combine_shader = q.dtype() == DType::f32 ? "attn_combine_qf32" : "attn_combine_qf16";
+  const std::string combine_shader = std::string(parallel ? "attn_combine_parallel_q" : "attn_combine_q") +
+                                     std::string(to_string(q.dtype()));
   const ComputePipeline& combine = state.ctx.pipelines->get({combine_shader, 3, sizeof(push), combine_constants});
   Binding partials_in = partials;
   partials_in.writes = false;
   const Binding combine_bindings[] = {partials_in, writes(out), sinks};
   const std::uint64_t combine_rows = std::uint64_t{push.batch} * push.sq * push.heads;
-  for_each_dispatch({(combine_rows + combine_wg - 1) / combine_wg, 1, 1}, info.max_workgroup_count,
-                    [&](std::array<std::uint32_t, 3> first, auto count) {
-                      std::copy(first.begin(), first.end(), push.group);
-                      state.dispatch(combine, combine_bindings, &push, count, [&] { return label() + " combine"; });
-                    });
+  const std::uint64_t combine_groups = parallel ? combine_rows : (combine_rows + combine_wg - 1) / combine_wg;
+  for_each_dispatch({combine_groups, 1, 1}, info.max_workgroup_count, [&](std::array<std::uint32_t, 3> first, auto count) {
+    std::copy(first.begin(), first.end(), push.group);
+    state.dispatch(combine, combine_bindings, &push, count,
+                   [&] { return label() + " combine[" + to_string(combine_kind) + "]"; });
+  });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "runtime/context_state.hpp"
@@ -158,19 +159,84 @@ AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& c
 }
 
 namespace {
-std::atomic<int> variant_override{-1};
-}
 
-void set_flash_variant_override(std::optional<FlashVariant> variant) {
-  variant_override = variant ? static_cast<int>(*variant) : -1;
-}
-
-FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, std::int64_t rows, bool rope_keys,
-                       std::int64_t rope_half) {
+// The decode kernel's shape for this call on this device, or nothing when it cannot take it
+// (the requirements in attention_variants.hpp).
+std::optional<FlashShape> decode_shape(const DeviceInfo& info, const FlashRequest& request) {
+  constexpr std::int64_t kMaxQueries = 8, kMaxRows = 16;  // q and acc of every row stay in registers
+  constexpr std::uint32_t kTeamKeys = 4;                   // keys a team takes per step
+  constexpr std::uint64_t kSharedBudget = 24576;           // the q tile and the teams' merge tile
+  constexpr std::uint32_t kMaxVec4PerLane = 4;
+  const std::int64_t head_dim = request.head_dim, sq = request.sq, group = request.group;
+  if (sq > kMaxQueries || sq * group > kMaxRows) return std::nullopt;
+  // Keys rotated on read (the team kernel's job) and K/V views the kernel cannot read as
+  // vec4s (offsets or strides not multiples of 4 elements) go to the team kernel.
+  if (request.rope_keys || !request.kv_vec4_aligned) return std::nullopt;
+  if (!info.has_subgroup(subgroup_ops::basic | subgroup_ops::shuffle)) return std::nullopt;
+  // A team covers the head dim in vec4s, `quads / team` per lane: a power of two dividing
+  // head_dim / 4 within the smallest subgroup the device may run. Registers decide among
+  // those: a lane holds q and acc of every row and K and V of the step's 4 keys, 2 * vec *
+  // (rows + 4) vec4s, kept near 40 (160 floats, under the 255 registers of NVIDIA and AMD
+  // wave64 lanes with room for the rest) by the smallest team that fits, while fewer lanes
+  // per team mean fewer shuffles per key. A slice of more than 4 vec4s is refused: such a
+  // team (head_dim 72 on a 4- or 8-lane subgroup: 2 lanes of 9 vec4s) also took llvmpipe
+  // minutes to compile.
+  const auto quads = static_cast<std::uint32_t>(head_dim / 4);
+  const auto rows = static_cast<std::uint64_t>(sq * group);
+  std::uint32_t team = 1;
+  while (team * 2 <= info.min_subgroup_size && quads % (team * 2) == 0) team *= 2;  // the largest
+  while (team > 2 && quads % (team / 2) == 0 && 2ull * (quads / (team / 2)) * (rows + kTeamKeys) <= 40) team /= 2;
+  if (team < 2 || quads / team > kMaxVec4PerLane) return std::nullopt;
+  // About 128 invocations, a multiple of the largest subgroup (so subgroups are full and
+  // teams never straddle them), fewer where the merge tile would outgrow its budget.
+  const std::uint32_t subgroup = std::max({info.max_subgroup_size, info.subgroup_size, team});
+  const std::uint32_t limit = std::min(info.max_workgroup_invocations, info.max_workgroup_size[0]);
+  const auto merge_bytes = [&](std::uint32_t wg) {
+    const auto dim = static_cast<std::uint64_t>(head_dim);
+    return ((wg / team) * (dim + 2) + dim) * rows * 4;  // merge tile + q tile
+  };
+  const std::uint64_t shared_budget = std::min<std::uint64_t>(kSharedBudget, info.shared_memory_bytes);
+  std::uint32_t wg = std::max(subgroup, 128u / subgroup * subgroup);
+  while (wg > subgroup && (merge_bytes(wg) > shared_budget || wg > limit)) wg -= subgroup;
+  if (wg > limit || merge_bytes(wg) > shared_budget) return std::nullopt;
   FlashShape f;
-  const int forced = variant_override.load();
-  f.variant = forced >= 0 ? static_cast<FlashVariant>(forced)
-                          : info.type == DeviceType::Cpu ? FlashVariant::Rows : FlashVariant::Team;
+  f.variant = FlashVariant::Decode;
+  f.team = team;
+  f.slice = static_cast<std::uint32_t>(head_dim) / team;
+  f.workgroup = wg;
+  f.key_tile = kTeamKeys * (wg / team);
+  f.decode_rows = static_cast<std::uint32_t>(rows);
+  f.shared_bytes = merge_bytes(wg);
+  // llvmpipe's loop guard (see flash_shape): a step is one counted iteration of the key
+  // loop (the loops inside are unrolled); allow a second for safety.
+  if (info.name.find("llvmpipe") != std::string::npos) f.max_keys_per_pass = 60000 / 2 * f.key_tile;
+  return f;
+}
+
+}  // namespace
+
+FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& config, bool rotate_keys) {
+  FlashRequest r;
+  r.head_dim = call.q.dim;
+  r.sq = call.q.seq;
+  r.group = call.group;
+  r.rope_keys = config.rope.has_value() && rotate_keys;
+  r.rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
+  r.kv_vec4_aligned = is_vec4_aligned(call.k) && is_vec4_aligned(call.v);
+  return r;
+}
+
+FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
+  const std::int64_t head_dim = request.head_dim, rows = request.sq * request.group;
+  const bool rope_keys = request.rope_keys;
+  const std::int64_t rope_half = request.rope_half;
+  const std::optional<FlashVariant> forced = forced_flash_variant();
+  const bool cpu = info.type == DeviceType::Cpu;
+  if (forced == FlashVariant::Decode || (!forced && !cpu)) {
+    if (const std::optional<FlashShape> decode = decode_shape(info, request)) return *decode;
+  }
+  FlashShape f;
+  f.variant = forced && forced != FlashVariant::Decode ? *forced : cpu ? FlashVariant::Rows : FlashVariant::Team;
   const auto dim = static_cast<std::uint64_t>(head_dim);
   const std::uint32_t limit = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
   if (f.variant == FlashVariant::Rows) {
@@ -210,6 +276,7 @@ FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, std::int64
     const std::uint64_t per_key_bytes = 4u * (2u * dim + f.workgroup);
     f.key_tile = static_cast<std::uint32_t>(
         std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / per_key_bytes, 1, 32)));
+    f.shared_bytes = f.key_tile * per_key_bytes;
   }
   // llvmpipe ends any loop once an invocation has run 65,535 loop iterations in all (its
   // guard against endless loops), with wrong output and no error. Count the kernel's
@@ -239,7 +306,10 @@ KeySplit choose_key_split(const DeviceInfo& info, const AttentionCall& call, con
     // a CPU driver runs one workgroup per thread; a GPU wants a few per compute unit.
     const std::int64_t rows = shape.rows_per_workgroup();
     const std::int64_t groups = (call.q.seq * call.group + rows - 1) / rows * call.k.heads * call.q.batch;
-    const std::int64_t wanted = info.type == DeviceType::Cpu ? 8 : 512;
+    // (compute units x 4 where the device tells its compute units, else 512).
+    const std::int64_t wanted = info.type == DeviceType::Cpu ? 8
+                                : info.compute_units ? 4 * static_cast<std::int64_t>(info.compute_units)
+                                                     : 512;
     splits = groups >= wanted ? 1 : (wanted + groups - 1) / groups;
   }
   splits = std::clamp<std::int64_t>(splits, 1, std::min(kMaxKeySplits, tiles));

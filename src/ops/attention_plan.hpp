@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "ops/attention_variants.hpp"
 #include "ops/side_inputs.hpp"
 #include "ops/tensor_layout.hpp"
 #include "runtime/batch_state.hpp"
@@ -30,31 +31,45 @@ struct AttentionCall {
 AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
                                 const Tensor& out);
 
-// How flash_attention.comp's workgroups are shaped for a head_dim on a device: each query
-// row is served by a team of head_dim / slice invocations, rows * team invocations per
-// workgroup, and K and V stream through shared memory key_tile keys at a time.
-enum class FlashVariant {
-  Team,  // flash_attention.comp: a team of invocations per row (GPUs)
-  Rows,  // flash_attention_rows.comp: one invocation per row, uniform shared reads (CPU drivers)
-};
-
-// Tests force a variant to cover both on every device; nullopt: chosen from the device.
-void set_flash_variant_override(std::optional<FlashVariant> variant);
-
+// How one flash dispatch is shaped on a device (the variant from attention_variants.hpp):
+//  - team (flash_attention.comp): each query row is served by a team of head_dim / slice
+//    invocations, rows * team invocations per workgroup, K and V streaming through shared
+//    memory key_tile keys at a time;
+//  - rows (flash_attention_rows.comp): an invocation per lane_rows rows, lanes sharing rows
+//    in phases when rows are few;
+//  - decode (flash_decode.comp): one workgroup per (batch, kv head, key range) serving all
+//    decode_rows = Sq * H / Hkv rows; teams of `team` subgroup lanes each take key_tile /
+//    (workgroup / team) keys per step.
 struct FlashShape {
   FlashVariant variant = FlashVariant::Team;
-  std::uint32_t slice = 32;     // head dims per invocation (32, 24, 16 or 8, dividing head_dim)
-  std::uint32_t team = 1;       // invocations per row
-  std::uint32_t workgroup = 64; // rows * team
-  std::uint32_t key_tile = 16;  // K and V tiles (plus the team's partial dots) fit shared memory
+  std::uint32_t slice = 32;     // head dims per invocation (team, decode)
+  std::uint32_t team = 1;       // invocations per row (team) or per key (decode)
+  std::uint32_t workgroup = 64; // invocations
+  std::uint32_t key_tile = 16;  // keys per tile (team, rows); decode: keys per workgroup step
   std::int64_t max_keys_per_pass = 0;  // keys one workgroup may cover (0: no limit)
   std::uint32_t phases = 1;     // Rows: lanes sharing a row, each taking every phases-th key
   std::uint32_t lane_rows = 1;  // Rows: query rows per lane
-  std::uint32_t rows_per_workgroup() const { return workgroup / team / phases * lane_rows; }
+  std::uint32_t decode_rows = 0;  // Decode: query rows per workgroup (all of a kv head's)
+  std::uint64_t shared_bytes = 0;  // shared memory a workgroup declares (team, decode)
+  std::uint32_t rows_per_workgroup() const {
+    return variant == FlashVariant::Decode ? decode_rows : workgroup / team / phases * lane_rows;
+  }
 };
-// `rows`: query rows per kv head (Sq * H / Hkv); a CPU driver's workgroup shrinks to fit them.
-FlashShape flash_shape(const DeviceInfo& info, std::int64_t head_dim, std::int64_t rows, bool rope_keys,
-                       std::int64_t rope_half);
+// What the shape depends on in a call.
+struct FlashRequest {
+  std::int64_t head_dim = 64;
+  std::int64_t sq = 1;            // queries
+  std::int64_t group = 1;         // H / Hkv
+  bool rope_keys = false;         // fused RoPE rotates the keys as they are read
+  std::int64_t rope_half = 1;     // rotary_dim / 2
+  bool kv_vec4_aligned = true;    // K and V offsets and strides in multiples of 4 elements
+};
+FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& config, bool rotate_keys);
+
+// The shape of a call: the forced variant where the call can take it
+// (force_flash_variant), else the device's pick (the table in attention_variants.hpp).
+// A CPU driver's workgroup shrinks to fit the rows.
+FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request);
 
 // How many key ranges to split the keys into: 1 (one pass) unless the query rows alone
 // give the device too few workgroups (decode); `requested` (AttentionConfig::key_splits)

@@ -43,6 +43,10 @@ bool is_word_aligned(const Layout4& l) {
   return l.offset % 2 == 0 && l.batch_stride % 2 == 0 && l.seq_stride % 2 == 0 && l.head_stride % 2 == 0;
 }
 
+bool is_vec4_aligned(const Layout4& l) {
+  return l.offset % 4 == 0 && l.batch_stride % 4 == 0 && l.seq_stride % 4 == 0 && l.head_stride % 4 == 0;
+}
+
 namespace {
 
 std::size_t first_byte(const Tensor& t) { return static_cast<std::size_t>(t.offset()) * size_of(t.dtype()); }

@@ -28,6 +28,10 @@ void fill_strides(std::uint32_t out[4], const Layout4& l, std::string_view op);
 // Even offset and strides: every element pair starts a 32-bit word (packed f16 access).
 bool is_word_aligned(const Layout4& l);
 
+// Offset and strides in multiples of 4 elements: every head vector's vec4s are 16-byte
+// aligned within its binding (the decode kernel's vec4 loads).
+bool is_vec4_aligned(const Layout4& l);
+
 // Whether a and b share a byte of one buffer. Views whose ranges interleave (q, k and v
 // slices of one fused QKV buffer) are compared run by run of their last dimension.
 bool views_overlap(const Tensor& a, const Tensor& b);

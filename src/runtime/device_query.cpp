@@ -56,7 +56,29 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   subgroup.pNext = &id;
   id.pNext = &maintenance3;
   const bool has_driver_props = api12 || pd.has_extension(VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME);
-  if (has_driver_props) maintenance3.pNext = &driver;
+  // The optional structures only where their extension is listed (each appended at `tail`):
+  // the subgroup sizes a compute shader may run with, and the compute-unit count.
+  void** tail = &maintenance3.pNext;
+  const auto chain = [&tail](auto& structure) {
+    *tail = &structure;
+    tail = &structure.pNext;
+  };
+  if (has_driver_props) chain(driver);
+  VkPhysicalDeviceSubgroupSizeControlPropertiesEXT size_control{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
+  const bool has_size_control = pd.has_extension(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+  if (has_size_control) chain(size_control);
+  VkPhysicalDeviceShaderSMBuiltinsPropertiesNV nv_sm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV};
+  const bool has_nv_sm = pd.has_extension(VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
+  if (has_nv_sm) chain(nv_sm);
+  VkPhysicalDeviceShaderCorePropertiesAMD amd_core{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD};
+  const bool has_amd_core = pd.has_extension(VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
+  if (has_amd_core) chain(amd_core);
+#ifdef VK_ARM_shader_core_properties  // newer headers than Debian 12's
+  VkPhysicalDeviceShaderCorePropertiesARM arm_core{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_ARM};
+  const bool has_arm_core = pd.has_extension(VK_ARM_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
+  if (has_arm_core) chain(arm_core);
+#endif
   vkGetPhysicalDeviceProperties2(device, &props);
 
   // Features: 16-bit storage is core 1.1; float16 arithmetic needs 1.2 or the extension.
@@ -69,12 +91,12 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   // The instance is created for Vulkan 1.1, so 1.2's core timeline functions are not ours
   // to call: timeline semaphores come through the extension (which 1.2+ drivers still list).
   const bool has_timeline_struct = pd.has_extension(VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME);
-  void** tail = &storage16.pNext;
+  void** feature_tail = &storage16.pNext;
   if (has_f16_struct) {
-    *tail = &f16;
-    tail = &f16.pNext;
+    *feature_tail = &f16;
+    feature_tail = &f16.pNext;
   }
-  if (has_timeline_struct) *tail = &timeline;
+  if (has_timeline_struct) *feature_tail = &timeline;
   vkGetPhysicalDeviceFeatures2(device, &features);
   pd.float16_needs_extension = !api12 && has_f16_struct;
   pd.timeline_needs_extension = has_timeline_struct;
@@ -93,6 +115,15 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   std::memcpy(pd.pipeline_cache_uuid.data(), base.pipelineCacheUUID, VK_UUID_SIZE);
 
   info.subgroup_size = subgroup.subgroupSize;
+  info.min_subgroup_size = has_size_control ? size_control.minSubgroupSize : subgroup.subgroupSize;
+  info.max_subgroup_size = has_size_control ? size_control.maxSubgroupSize : subgroup.subgroupSize;
+  if (has_nv_sm) info.compute_units = nv_sm.shaderSMCount;
+  if (has_amd_core)
+    info.compute_units =
+        amd_core.shaderEngineCount * amd_core.shaderArraysPerEngineCount * amd_core.computeUnitsPerShaderArray;
+#ifdef VK_ARM_shader_core_properties
+  if (has_arm_core) info.compute_units = arm_core.shaderCoreCount;
+#endif
   info.subgroup_operations =
       (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? subgroup.supportedOperations : 0u;
   info.storage_16bit = storage16.storageBuffer16BitAccess == VK_TRUE;

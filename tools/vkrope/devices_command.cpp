@@ -12,9 +12,13 @@ void print_table(const std::vector<DeviceInfo>& devices, std::size_t chosen) {
     fmt::print("{} [{}] {}\n", d.index == chosen ? '*' : ' ', d.index, d.name);
     fmt::print("      type {}, Vulkan {}, vendor 0x{:04x}, driver {} ({})\n", to_string(d.type),
                d.api_version_string(), d.vendor_id, d.driver_name.empty() ? "?" : d.driver_name, d.driver_info);
-    fmt::print("      subgroup {} [{}], 16-bit storage {}, float16 {}, float64 {}\n", d.subgroup_size,
+    const std::string sizes = d.min_subgroup_size == d.max_subgroup_size
+                                  ? std::to_string(d.subgroup_size)
+                                  : fmt::format("{} ({}-{})", d.subgroup_size, d.min_subgroup_size, d.max_subgroup_size);
+    fmt::print("      subgroup {} [{}], 16-bit storage {}, float16 {}, float64 {}{}\n", sizes,
                subgroup_ops_to_string(d.subgroup_operations), d.storage_16bit ? "yes" : "no",
-               d.float16 ? "yes" : "no", d.float64 ? "yes" : "no");
+               d.float16 ? "yes" : "no", d.float64 ? "yes" : "no",
+               d.compute_units ? fmt::format(", {} compute units", d.compute_units) : "");
     fmt::print("      shared memory {} KiB, workgroup <= {} invocations ({}x{}x{}), storage buffer <= {} MiB\n",
                d.shared_memory_bytes / 1024, d.max_workgroup_invocations, d.max_workgroup_size[0],
                d.max_workgroup_size[1], d.max_workgroup_size[2], d.max_storage_buffer_range >> 20);

@@ -1,0 +1,63 @@
+// Attention's kernel variants, one table per pass: what each needs from a device, which
+// calls a device gives it by itself, and how a test forces it. The choice itself is made in
+// one place per pass (flash_shape in attention_plan.cpp, combine_variant below); the README's
+// "Kernel variants" section prints these tables.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "vkrope/device_info.hpp"
+
+namespace vkrope::detail {
+
+enum class FlashVariant {
+  Rows,    // flash_attention_rows.comp
+  Team,    // flash_attention.comp
+  Decode,  // flash_decode.comp
+};
+enum class CombineVariant {
+  Serial,    // attention_combine.comp
+  Parallel,  // attention_combine_parallel.comp
+};
+
+struct VariantInfo {
+  const char* name;
+  const char* shader;
+  const char* needs;       // from the device and the call
+  const char* default_on;  // the calls a device gives it when nothing is forced
+};
+
+inline constexpr std::array<VariantInfo, 3> kFlashVariants = {{
+    {"rows", "flash_attention_rows.comp", "nothing (no subgroup operation, no shared memory but rotated-key tiles)",
+     "CPU drivers (device type CPU), every call"},
+    {"team", "flash_attention.comp", "nothing (K/V tiles within the device's shared memory)",
+     "GPUs: prefill (Sq > 8), and decode the decode kernel cannot take"},
+    {"decode", "flash_decode.comp",
+     "subgroup basic and shuffle in compute shaders; a team (a power of two >= 2 lanes, within the smallest "
+     "subgroup) covering head_dim in at most 4 vec4s per lane; Sq <= 8, Sq * H / Hkv <= 16 rows; the teams' "
+     "merge within 16 KiB of shared memory",
+     "GPUs: Sq <= 8"},
+}};
+
+inline constexpr std::array<VariantInfo, 2> kCombineVariants = {{
+    {"serial", "attention_combine.comp", "nothing", "CPU drivers (they pay per workgroup): one invocation per row"},
+    {"parallel", "attention_combine_parallel.comp", "<= 512 partials", "GPUs: one workgroup per row"},
+}};
+
+const char* to_string(FlashVariant variant) noexcept;
+const char* to_string(CombineVariant variant) noexcept;
+
+// Tests force a variant on every call that can take it; a call that cannot (the decode
+// kernel on a prefill, or on a device without subgroup shuffles) gets the device's own
+// pick. nullopt: nothing forced. Process-wide; set from one thread between calls.
+void force_flash_variant(std::optional<FlashVariant> variant);
+void force_combine_variant(std::optional<CombineVariant> variant);
+std::optional<FlashVariant> forced_flash_variant() noexcept;
+
+// The combine pass for `partials` partials on this device.
+CombineVariant combine_variant(const DeviceInfo& info, std::uint32_t partials);
+inline constexpr std::uint32_t kMaxParallelCombinePartials = 512;
+
+}  // namespace vkrope::detail

@@ -1,0 +1,156 @@
+// The flash kernels' plans for GPU classes this machine does not have (no Vulkan device is
+// created): the variant each picks, the decode kernel's team and workgroup within the
+// device's subgroups, registers and shared memory (16, 32, 48 and 64 KiB; subgroups of 4 to
+// 64 lanes), and the split-KV grid sized from the compute units.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <string>
+
+#include "ops/attention_plan.hpp"
+
+namespace vkrope::test {
+namespace {
+
+using detail::FlashRequest;
+using detail::FlashShape;
+using detail::FlashVariant;
+
+struct GpuClass {
+  const char* name;
+  std::uint32_t min_subgroup, max_subgroup, shared_kib, compute_units;
+};
+
+// Subgroup sizes and shared memory as the drivers report them (VK_EXT_subgroup_size_control
+// ranges); compute units as VK_NV_shader_sm_builtins / VK_AMD_shader_core_properties /
+// VK_ARM_shader_core_properties give them, 0 where no extension tells.
+constexpr GpuClass kGpuClasses[] = {
+    {"NVIDIA H200 (32 lanes, 48 KiB, 132 SMs)", 32, 32, 48, 132},
+    {"AMD RDNA3 (wave32-64, 64 KiB, 96 CUs)", 32, 64, 64, 96},
+    {"AMD GCN (wave64, 32 KiB)", 64, 64, 32, 60},
+    {"Intel Arc (SIMD8-32, 64 KiB)", 8, 32, 64, 0},
+    {"Arm Mali (16 lanes, 32 KiB, 10 cores)", 16, 16, 32, 10},
+    {"Qualcomm Adreno (64-128, 32 KiB)", 64, 128, 32, 0},
+    {"Vulkan 1.1 minimum shared memory (32 lanes, 16 KiB)", 32, 32, 16, 0},
+    {"a 4-lane subgroup (SwiftShader-like, as a GPU)", 4, 4, 32, 0},
+};
+
+DeviceInfo gpu(const GpuClass& g) {
+  DeviceInfo info;
+  info.name = g.name;
+  info.type = DeviceType::DiscreteGpu;
+  info.subgroup_size = g.max_subgroup;
+  info.min_subgroup_size = g.min_subgroup;
+  info.max_subgroup_size = g.max_subgroup;
+  info.subgroup_operations = subgroup_ops::basic | subgroup_ops::shuffle | subgroup_ops::arithmetic;
+  info.shared_memory_bytes = g.shared_kib * 1024;
+  info.max_workgroup_invocations = 1024;
+  info.max_workgroup_size = {1024, 1024, 64};
+  info.max_workgroup_count = {65535, 65535, 65535};
+  info.max_storage_buffer_range = 1u << 30;
+  info.compute_units = g.compute_units;
+  return info;
+}
+
+// Every decode plan keeps the kernel's rules: teams of a power of two lanes within the
+// smallest subgroup, covering head_dim in at most 4 vec4s per lane; workgroups of whole
+// largest subgroups; shared memory within 24 KiB and the device; registers near 40 vec4s.
+TEST(AttentionPlan, DecodePlansKeepTheKernelsRulesOnEveryGpuClass) {
+  for (const GpuClass& g : kGpuClasses) {
+    const DeviceInfo info = gpu(g);
+    for (std::int64_t d : {64, 80, 96, 128, 256})
+      for (std::int64_t sq : {1, 2, 4, 8})
+        for (std::int64_t group : {1, 2, 4, 8}) {
+          const FlashShape f = detail::flash_shape(info, {.head_dim = d, .sq = sq, .group = group});
+          const std::string what = std::string(g.name) + " D" + std::to_string(d) + " Sq" + std::to_string(sq) +
+                                   " G" + std::to_string(group);
+          if (sq * group > 16) {
+            EXPECT_EQ(f.variant, FlashVariant::Team) << what << ": too many rows for registers";
+            continue;
+          }
+          if (f.variant != FlashVariant::Decode) {
+            // A head dim no team covers in <= 4 vec4s per lane, or a merge tile past the
+            // shared memory: the team kernel (the next test pins the common shapes).
+            EXPECT_EQ(f.variant, FlashVariant::Team) << what;
+            continue;
+          }
+          const std::uint32_t quads = static_cast<std::uint32_t>(d / 4);
+          EXPECT_TRUE(std::has_single_bit(f.team)) << what;
+          EXPECT_GE(f.team, 2u) << what;
+          EXPECT_LE(f.team, g.min_subgroup) << what;
+          EXPECT_EQ(quads % f.team, 0u) << what;
+          EXPECT_EQ(f.slice * f.team, d) << what;
+          EXPECT_LE(quads / f.team, 4u) << what;
+          EXPECT_EQ(f.workgroup % g.max_subgroup, 0u) << what;
+          EXPECT_LE(f.workgroup, 256u) << what;
+          EXPECT_EQ(f.decode_rows, sq * group) << what;
+          EXPECT_EQ(f.key_tile, 4 * (f.workgroup / f.team)) << what;
+          EXPECT_LE(f.shared_bytes, std::min<std::uint64_t>(24576, g.shared_kib * 1024)) << what;
+          // Registers: q and acc per row and K and V of 4 keys, in vec4s; over 40 only where
+          // the subgroup is too small for a longer team.
+          const std::uint64_t registers = 2ull * (quads / f.team) * (f.decode_rows + 4);
+          if (f.team < std::min<std::uint32_t>(g.min_subgroup, quads & (~quads + 1))) {
+            EXPECT_LE(registers, 40u) << what;
+          }
+        }
+  }
+}
+
+// The common decode shapes take the decode kernel on every GPU class, and the team kernel's
+// tiles fit 16 KiB and 48 KiB of shared memory.
+TEST(AttentionPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
+  for (const GpuClass& g : kGpuClasses) {
+    const DeviceInfo info = gpu(g);
+    for (std::int64_t d : {64, 128}) {
+      // Decode (up to 8 rows: Sq 1-2, GQA groups up to 8) wherever a team within the subgroup
+      // covers the head dim in <= 4 vec4s per lane (not D = 128 on 4 lanes). (16 rows at
+      // D = 128 may not: their q and merge tiles pass 24 KiB on 64-lane subgroups.)
+      const bool team_fits = d / 4 / std::min<std::int64_t>(g.min_subgroup, d / 4) <= 4;
+      for (std::int64_t sq : {1, 2})
+        for (std::int64_t group : {1, 4, 8}) {
+          if (sq * group > 8) continue;
+          EXPECT_EQ(detail::flash_shape(info, {.head_dim = d, .sq = sq, .group = group}).variant,
+                    team_fits ? FlashVariant::Decode : FlashVariant::Team)
+              << g.name << " D" << d << " Sq" << sq << " G" << group;
+        }
+      const FlashShape prefill = detail::flash_shape(info, {.head_dim = d, .sq = 512, .group = 4});
+      EXPECT_EQ(prefill.variant, FlashVariant::Team) << g.name;
+      EXPECT_LE(prefill.shared_bytes, g.shared_kib * 1024u) << g.name;
+    }
+    // Not the decode kernel: keys rotated on read, K/V views not in whole vec4s, no shuffles.
+    EXPECT_EQ(detail::flash_shape(info, {.head_dim = 128, .sq = 1, .group = 4, .rope_keys = true, .rope_half = 64})
+                  .variant,
+              FlashVariant::Team);
+    EXPECT_EQ(detail::flash_shape(info, {.head_dim = 128, .sq = 1, .group = 4, .kv_vec4_aligned = false}).variant,
+              FlashVariant::Team);
+    DeviceInfo no_shuffle = info;
+    no_shuffle.subgroup_operations = subgroup_ops::basic;
+    EXPECT_EQ(detail::flash_shape(no_shuffle, {.head_dim = 128, .sq = 1, .group = 4}).variant, FlashVariant::Team);
+  }
+  // CPU drivers keep the rows kernel.
+  DeviceInfo cpu = gpu(kGpuClasses[0]);
+  cpu.type = DeviceType::Cpu;
+  EXPECT_EQ(detail::flash_shape(cpu, {.head_dim = 128, .sq = 1, .group = 4}).variant, FlashVariant::Rows);
+}
+
+// Split-KV decode fills the device: 4 workgroups per compute unit where the device tells its
+// count (at most 64 key ranges), 512 where it does not.
+TEST(AttentionPlan, DecodeSplitsComeFromTheComputeUnits) {
+  for (const GpuClass& g : kGpuClasses) {
+    const DeviceInfo info = gpu(g);
+    detail::AttentionCall call;
+    call.q = {1, 1, 32, 128, 0, 0, 0, 0};
+    call.k = {1, 32768, 8, 128, 0, 0, 0, 0};
+    call.group = 4;
+    const FlashShape f = detail::flash_shape(info, {.head_dim = 128, .sq = 1, .group = 4});
+    const detail::KeySplit split = detail::choose_key_split(info, call, f, 0);
+    const std::uint64_t wanted = g.compute_units ? 4ull * g.compute_units : 512;
+    const std::uint64_t groups = 8ull * split.splits;  // one workgroup per kv head and key range
+    // (Whole key tiles per range round the count down by a little.)
+    EXPECT_GE(groups, std::min<std::uint64_t>(wanted, 8 * 64) * 9 / 10) << g.name;
+    EXPECT_LT(groups, wanted + 8) << g.name << ": more ranges than wanted";
+  }
+}
+
+}  // namespace
+}  // namespace vkrope::test
