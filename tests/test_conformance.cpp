@@ -76,8 +76,13 @@ TEST_F(CliTest, ConformanceWritesTheReportForEveryDevice) {
       EXPECT_GT(c["rel_err"].get<double>(), 0.0);
       EXPECT_GE(c["max_abs_err"].get<double>(), 0.0);
       EXPECT_GT(c["tolerance"].get<double>(), 0.0);
-      // Attention cases name the kernels that ran: a flash variant first, then, when the
-      // keys were split, the combine pass (the CPU drivers here: rows and serial).
+      // RoPE and attention cases name the kernels that ran: RoPE's one dispatch; a flash
+      // variant first, then, when the keys were split, the combine pass (the CPU drivers
+      // here: tokens, rows and serial).
+      if (c["op"] == "rope") {
+        ASSERT_EQ(c["kernels"].size(), 1u) << c.dump();
+        EXPECT_EQ(c["kernels"][0], "tokens") << c.dump();
+      }
       if (c["op"].get<std::string>().rfind("attention", 0) == 0) {
         ASSERT_TRUE(c["kernels"].is_array()) << c.dump();
         ASSERT_FALSE(c["kernels"].empty()) << c.dump();

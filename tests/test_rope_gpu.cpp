@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "ops/rope_check.hpp"
+#include "ops/rope_variants.hpp"
 #include "support/device_matrix.hpp"
 #include "conformance/rope_case.hpp"
 #include "vkrope/check.hpp"
@@ -75,6 +76,46 @@ INSTANTIATE_TEST_SUITE_P(Devices, RopeMatrixTest,
 // --- Properties of the GPU output ---------------------------------------------------------
 
 using RopePropertyTest = DeviceTest;
+
+// The GPU kernel (rope_heads.comp, an invocation per token, 4 pairs and head) forced on
+// every device over the same combinations, for the plain and the YaRN tables (YaRN's
+// attention factor scales the cosines and sines); every one of them can take it (f32 or f16
+// words, views in whole vec4s, rotary dims of 64 and 24). CPU drivers run the tokens
+// kernel by themselves, which the matrix above checks.
+TEST_P(RopePropertyTest, HeadsKernelMatchesReferenceInEveryCombination) {
+  struct Reset {
+    ~Reset() { detail::force_rope_variant(std::nullopt); }
+  } reset;
+  detail::force_rope_variant(detail::RopeVariant::Heads);
+  std::mt19937 rng(seed());
+  int index = 0;
+  for (RopeScalingType type : {RopeScalingType::Default, RopeScalingType::Yarn})
+    for (RopeLayout layout : {RopeLayout::Neox, RopeLayout::Interleaved})
+      for (DType dtype : {DType::f32, DType::f16})
+        for (bool partial : {false, true})
+          for (PositionMode mode : {PositionMode::Shared, PositionMode::PerBatch, PositionMode::Offset})
+            for (bool strided : {false, true})
+              for (bool in_place : {false, true})
+                for (bool inverse : {false, true}) {
+                  RopeCase c;
+                  c.config = rope_config(type, layout, partial);
+                  c.dtype = dtype;
+                  c.positions = mode;
+                  c.strided = strided;
+                  c.in_place = in_place;
+                  c.inverse = inverse;
+                  c.max_position = index % 2 ? 300000 : 3000;
+                  c.seq = 3 + index++ % 5;
+                  const RopeResult r = run_rope_case(context(), c, rng);
+                  EXPECT_LE(r.max_abs_err, r.tolerance) << c.describe() << ": " << r.detail << " (seed " << seed() << ")";
+                  EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside its output (seed " << seed() << ")";
+                  if (!r.kernel.empty()) {
+                    EXPECT_EQ(r.kernel, "heads") << c.describe();
+                  }
+                }
+  EXPECT_EQ(index, 384);
+}
+
 
 RopeConfig plain_config(RopeLayout layout = RopeLayout::Neox) {
   RopeConfig c;

@@ -85,6 +85,7 @@ void add_rope_cases(std::vector<Case>& cases) {
                 o.tolerance = r.tolerance * scale;  // rope_check.hpp: 2e-6 / 1e-3 of max|x| (x attention factor)
                 o.passed = r.max_abs_err <= o.tolerance && r.guard_intact;
                 o.detail = r.guard_intact ? r.detail : "wrote outside its output or changed an input; " + r.detail;
+                if (!r.kernel.empty()) o.kernels = {r.kernel};
                 return o;
               };
               cases.push_back(std::move(k));

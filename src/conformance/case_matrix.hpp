@@ -22,7 +22,7 @@ struct CaseOutcome {
   double tolerance = 0.0;    // the bound, already multiplied by the run's tolerance scale
   bool passed = false;
   std::string detail;        // the comparison (worst element), or the error a case threw
-  std::vector<std::string> kernels;  // attention: the kernel variant of each dispatch, in order
+  std::vector<std::string> kernels;  // the kernel variant of each dispatch, in order (rope, attention)
 };
 
 struct Case {

@@ -108,7 +108,16 @@ RopeResult run_rope_case(const Context& ctx, const RopeCase& c, std::mt19937& rn
 
   RopeTensors tensors{q, q_out ? std::optional(q_out->view) : std::nullopt, k,
                       k_out ? std::optional(k_out->view) : std::nullopt};
-  rope(c.config, tensors, positions, c.inverse);
+  // Profiled, so the result names the kernel that ran (its dispatch label, "rope[heads] ...").
+  Batch batch(ctx, {.profile = true});
+  rope(batch, c.config, tensors, positions, c.inverse);
+  batch.submit();
+  std::string kernel;
+  if (!batch.profile().empty()) {
+    const std::string& label = batch.profile().front().label;
+    const std::size_t open = label.find('['), close = label.find(']');
+    if (open != std::string::npos && close > open) kernel = label.substr(open + 1, close - open - 1);
+  }
 
   // Reference in double on exactly the stored inputs.
   const std::int64_t max_pos = *std::max_element(expanded.begin(), expanded.end());
@@ -120,6 +129,7 @@ RopeResult run_rope_case(const Context& ctx, const RopeCase& c, std::mt19937& rn
   const CompareReport rk = compare((k_out ? k_out->view : k).download(), k_ref);
 
   RopeResult result;
+  result.kernel = kernel;
   result.rel_err = std::max(rq.rel_err, rk.rel_err);
   result.max_abs_err = std::max(rq.max_abs_err, rk.max_abs_err);
   for (float x : q_in) result.max_abs_input = std::max<double>(result.max_abs_input, std::abs(x));

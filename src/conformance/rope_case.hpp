@@ -34,6 +34,7 @@ struct RopeResult {
   double tolerance = 0.0;       // allowed max_abs_err
   bool guard_intact = true;     // bytes outside the outputs untouched
   std::string detail;
+  std::string kernel;           // "tokens" or "heads" (empty without timestamps)
 };
 
 // Runs the case on `context` with random inputs from `rng`; poisons outputs first.

@@ -5,10 +5,12 @@
 #include <limits>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "ops/dispatch_size.hpp"
 #include "ops/angle_buffer.hpp"
 #include "ops/rope_check.hpp"
+#include "ops/rope_variants.hpp"
 #include "ops/side_inputs.hpp"
 #include "ops/tensor_layout.hpp"
 #include "runtime/batch_state.hpp"
@@ -174,7 +176,7 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
                                               " needs rotary_dim % 4 == 0 on a device without 16-bit storage");
     for (const auto& [l, name] : views) check_packed_alignment(l, name);
   }
-  const char* shader = !f16 ? "rope_f32" : packed ? "rope_f16_packed" : "rope_f16";
+  const char* shader = !f16 ? "rope_f32" : packed ? "rope_f16_packed" : "rope_f16";  // (tokens kernel)
 
   RopePush push{};
   push.batch = u32(call.batch, "batch");
@@ -212,9 +214,27 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   // The angle table for these frequencies, built once per Context.
   auto table = detail::angle_table_buffer(state, call.frequencies);
 
+  // The kernel (rope_variants.hpp): on GPUs an invocation per (token, 4 pairs, head) where
+  // the views allow 16-byte accesses, else an invocation per (token, 2 pairs).
+  detail::RopeRequest request;
+  request.f32 = !f16;
+  request.packed_f16 = packed;
+  request.vec4_aligned = std::all_of(views.begin(), views.end(), [](const auto& v) {
+    const Layout4& l = v.first;
+    return l.offset % 4 == 0 && l.batch_stride % 4 == 0 && l.seq_stride % 4 == 0 && l.head_stride % 4 == 0;
+  });
+  request.half_rot = half_rot;
+  request.head_dim = config.head_dim;
+  request.heads = call.q_heads + call.k_heads;
+  const detail::RopeVariant variant = detail::rope_variant(info, request);
+  const bool heads_kernel = variant == detail::RopeVariant::Heads;
+  if (heads_kernel) shader = f16 ? "rope_heads_f16_packed" : "rope_heads_f32";
+
   const std::uint32_t wg = detail::default_workgroup_size(info);
-  const detail::ComputePipeline& pipeline =
-      state.ctx.pipelines->get({shader, 6, sizeof(RopePush), {wg, interleaved, pos_mode, copy_tail, odd_pairs}});
+  const std::vector<std::uint32_t> constants =
+      heads_kernel ? std::vector<std::uint32_t>{wg, interleaved, pos_mode, copy_tail}
+                   : std::vector<std::uint32_t>{wg, interleaved, pos_mode, copy_tail, odd_pairs};
+  const detail::ComputePipeline& pipeline = state.ctx.pipelines->get({shader, 6, sizeof(RopePush), constants});
   // Binding the same tensor as input and output (in place) is fine: the kernel declares
   // no `restrict`, and each invocation reads its elements before writing them.
   const Tensor& k_in = t.k ? *t.k : t.q;
@@ -227,9 +247,19 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
       pos_binding,
       detail::reads_all(table),
   };
-  const std::uint64_t items = static_cast<std::uint64_t>(call.batch * call.seq) * static_cast<std::uint64_t>((half_rot + 1) / 2);
-  state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1},
-                 [&] { return "rope " + std::string(to_string(t.q.dtype())) + " " + shape_to_string(t.q.shape()); });
+  const auto tokens = static_cast<std::uint64_t>(call.batch * call.seq);
+  const auto label = [&] {
+    return "rope[" + std::string(detail::to_string(variant)) + "] " + std::string(to_string(t.q.dtype())) + " " +
+           shape_to_string(t.q.shape());
+  };
+  if (heads_kernel) {
+    const auto units = static_cast<std::uint64_t>(half_rot / 4 + (copy_tail ? (config.head_dim - 2 * half_rot) / 4 : 0));
+    state.dispatch(pipeline, bindings, &push,
+                   {detail::grid_groups(info, tokens * units, wg), static_cast<std::uint32_t>(request.heads), 1}, label);
+    return;
+  }
+  const std::uint64_t items = tokens * static_cast<std::uint64_t>((half_rot + 1) / 2);
+  state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1}, label);
 }
 
 void rope(const RopeConfig& config, const RopeTensors& t, const RopePositions& positions, bool inverse) {

@@ -1,13 +1,14 @@
-// The flash kernels' plans for GPU classes this machine does not have (no Vulkan device is
-// created): the variant each picks, the decode kernel's team and workgroup within the
+// The kernels' plans for GPU classes this machine does not have (no Vulkan device is
+// created): the flash variant each picks, the decode kernel's team and workgroup within the
 // device's subgroups, registers and shared memory (16, 32, 48 and 64 KiB; subgroups of 4 to
-// 64 lanes), and the split-KV grid sized from the compute units.
+// 128 lanes), the split-KV grid sized from the compute units, and RoPE's variant.
 #include <gtest/gtest.h>
 
 #include <bit>
 #include <string>
 
 #include "ops/attention_plan.hpp"
+#include "ops/rope_variants.hpp"
 
 namespace vkrope::test {
 namespace {
@@ -55,7 +56,7 @@ DeviceInfo gpu(const GpuClass& g) {
 // Every decode plan keeps the kernel's rules: teams of a power of two lanes within the
 // smallest subgroup, covering head_dim in at most 4 vec4s per lane; workgroups of whole
 // largest subgroups; shared memory within 24 KiB and the device; registers near 40 vec4s.
-TEST(AttentionPlan, DecodePlansKeepTheKernelsRulesOnEveryGpuClass) {
+TEST(KernelPlan, DecodePlansKeepTheKernelsRulesOnEveryGpuClass) {
   for (const GpuClass& g : kGpuClasses) {
     const DeviceInfo info = gpu(g);
     for (std::int64_t d : {64, 80, 96, 128, 256})
@@ -98,7 +99,7 @@ TEST(AttentionPlan, DecodePlansKeepTheKernelsRulesOnEveryGpuClass) {
 
 // The common decode shapes take the decode kernel on every GPU class, and the team kernel's
 // tiles fit 16 KiB and 48 KiB of shared memory.
-TEST(AttentionPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
+TEST(KernelPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
   for (const GpuClass& g : kGpuClasses) {
     const DeviceInfo info = gpu(g);
     for (std::int64_t d : {64, 128}) {
@@ -135,7 +136,7 @@ TEST(AttentionPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) 
 
 // Split-KV decode fills the device: 4 workgroups per compute unit where the device tells its
 // count (at most 64 key ranges), 512 where it does not.
-TEST(AttentionPlan, DecodeSplitsComeFromTheComputeUnits) {
+TEST(KernelPlan, DecodeSplitsComeFromTheComputeUnits) {
   for (const GpuClass& g : kGpuClasses) {
     const DeviceInfo info = gpu(g);
     detail::AttentionCall call;
@@ -150,6 +151,35 @@ TEST(AttentionPlan, DecodeSplitsComeFromTheComputeUnits) {
     EXPECT_GE(groups, std::min<std::uint64_t>(wanted, 8 * 64) * 9 / 10) << g.name;
     EXPECT_LT(groups, wanted + 8) << g.name << ": more ranges than wanted";
   }
+}
+
+// RoPE: GPUs take the heads kernel wherever its 16-byte accesses fit the views; CPU drivers
+// and every other layout keep the tokens kernel.
+TEST(KernelPlan, RopeHeadsKernelOnGpusWhereTheViewsAllowIt) {
+  using detail::RopeVariant;
+  for (const GpuClass& g : kGpuClasses) {
+    const DeviceInfo info = gpu(g);
+    const detail::RopeRequest plain{.half_rot = 64, .head_dim = 128, .heads = 40};
+    EXPECT_EQ(detail::rope_variant(info, plain), RopeVariant::Heads) << g.name;
+    detail::RopeRequest r = plain;
+    r.f32 = false;
+    r.packed_f16 = true;
+    EXPECT_EQ(detail::rope_variant(info, r), RopeVariant::Heads) << g.name << ": f16 words";
+    r.packed_f16 = false;
+    EXPECT_EQ(detail::rope_variant(info, r), RopeVariant::Tokens) << g.name << ": native f16 (odd views)";
+    r = plain;
+    r.vec4_aligned = false;
+    EXPECT_EQ(detail::rope_variant(info, r), RopeVariant::Tokens) << g.name << ": views off 16 bytes";
+    r = plain;
+    r.half_rot = 10;  // rotary_dim 20 (not a multiple of 8)
+    EXPECT_EQ(detail::rope_variant(info, r), RopeVariant::Tokens) << g.name << ": rotary_dim 20";
+    DeviceInfo few = info;
+    few.max_workgroup_count[1] = 3;
+    EXPECT_EQ(detail::rope_variant(few, plain), RopeVariant::Tokens) << g.name << ": heads past the y count";
+  }
+  DeviceInfo cpu = gpu(kGpuClasses[0]);
+  cpu.type = DeviceType::Cpu;
+  EXPECT_EQ(detail::rope_variant(cpu, {.half_rot = 64, .head_dim = 128, .heads = 40}), RopeVariant::Tokens);
 }
 
 }  // namespace
