@@ -14,21 +14,22 @@
 //   7 float slopes[H] (ALiBi); 8 float partials (SPLIT; layout in attention_partials.glsl).
 // Push constants: AttentionPush (attention_params.glsl).
 //
-// Per key tile of KEY_TILE keys: the workgroup loads K and V into shared memory (rotating
-// K when ROPE_K); each invocation writes its slice's partial q . k for every key of the
-// tile to shared memory; then each member of a team sums its row's partials into the
-// logit s = (q . k) * scale -> softcap -> - slope * |p_q - p_k|, -inf where invisible
-// (causal, window), and folds it into the row's running max m, sum l and its slice of
-// the accumulator (all float32). Tiles that no row of the workgroup can see (above the
+// Per key tile of KEY_TILE keys: the workgroup loads K and V into shared memory in their
+// storage type (f16 stays f16; keys rotated in the tile, ROPE_K, are kept f32); each
+// invocation writes its slice's partial q . k for every key of the tile to shared memory;
+// then each member of a team sums its row's partials into the logit s = (q . k) * scale ->
+// softcap -> - slope * |p_q - p_k|, -inf where invisible (causal, window), takes the
+// tile's max, updates the row's running max m, sum l and its slice of the accumulator once
+// for the tile, and adds each key's e^(s - m) v (all float32). Tiles that no row of the workgroup can see (above the
 // causal diagonal, outside the window) are skipped when positions are the default ones
 // (query i at Skv - Sq + i, key j at j).
 // The end: SPLIT writes (m, l, acc) for attention_combine.comp; otherwise sinks join the
 // denominator and out = acc / l (0 when l == 0: a fully masked row gives zeros).
 //
 // llvmpipe (Mesa 22.3) stops any loop once the invocation has run 65,535 loop iterations
-// in all, silently giving wrong output. So per key there are only two counted iterations
-// (the partial dot and the softmax update); the loops over a slice are unrolled, and the
-// host caps the keys one workgroup pass covers (attention_plan.hpp).
+// in all, silently giving wrong output. So per key there are only three counted iterations
+// (the partial dot, the tile max and the softmax update); the loops over a slice are
+// unrolled, and the host caps the keys one workgroup pass covers (attention_plan.hpp).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "workgroup.glsl"
@@ -66,9 +67,30 @@ layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[
 #include "attention_partials.glsl"
 #include "rope_rotation.glsl"
 
-shared vec4 sk[KEY_TILE * HEAD_DIM / 4u];
+// K and V tiles in their storage type: f16 stays f16 in shared memory (4 halves per uvec2:
+// half the bytes, so twice the keys per tile), except keys rotated in the tile (ROPE_K),
+// which stay f32 so the rotation is not rounded to f16 a second time.
+#if defined(KV_F16)
+const bool PACKED_K = !ROPE_K;
+#define PACKED_V true
+shared uvec2 sv_packed[KEY_TILE * HEAD_DIM / 4u];
+shared vec4 sv[1];
+#else
+const bool PACKED_K = false;
+#define PACKED_V false
+shared uvec2 sv_packed[1];
 shared vec4 sv[KEY_TILE * HEAD_DIM / 4u];
-shared float sdot[gl_WorkGroupSize.x * KEY_TILE];  // [row][key][team member]
+#endif
+shared uvec2 sk_packed[PACKED_K ? KEY_TILE * HEAD_DIM / 4u : 1u];
+shared vec4 sk[PACKED_K ? 1u : KEY_TILE * HEAD_DIM / 4u];
+// Partial dots [row][key][team member], each (row, key) padded to an odd number of words
+// so the members summing different keys read different banks.
+const uint DOT_STRIDE = TEAM + 1u;
+shared float sdot[(gl_WorkGroupSize.x / TEAM) * KEY_TILE * DOT_STRIDE];
+
+vec4 unpack_half4(uvec2 w) { return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)); }
+vec4 tile_k(uint i) { return PACKED_K ? unpack_half4(sk_packed[i]) : sk[i]; }
+vec4 tile_v(uint i) { return PACKED_V ? unpack_half4(sv_packed[i]) : sv[i]; }
 
 int query_position(uint i) { return EXPLICIT_POSITIONS ? positions[i] : int(pc.skv) - int(pc.sq) + int(i); }
 int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : int(j); }
@@ -81,6 +103,31 @@ float q_element(uint i) {  // any index (packed f16 reads whole words)
 vec4 kv_load4(uint i, bool values) {
   if (values) return vec4(KV_LOAD2(v_buf, i), KV_LOAD2(v_buf, i + 2u));
   return vec4(KV_LOAD2(k_buf, i), KV_LOAD2(k_buf, i + 2u));
+}
+
+#if defined(KV_F16)
+// Four halves as stored (i a multiple of 4: two whole words).
+uvec2 kv_words4(uint i, bool values) {
+  if (values) return uvec2(v_buf.v[i >> 1u], v_buf.v[(i >> 1u) + 1u]);
+  return uvec2(k_buf.v[i >> 1u], k_buf.v[(i >> 1u) + 1u]);
+}
+#else
+uvec2 kv_words4(uint i, bool values) { return uvec2(0u); }  // never called
+#endif
+
+// Logit of key t + j for the row at dot_base: its members' partial dots summed, softcap,
+// ALiBi; -inf where the row cannot see the key.
+float logit(uint j, uint t, int qp, float slope, uint dot_base) {
+  const int kp = key_position(t + j);
+  bool visible = true;
+  if (CAUSAL) visible = kp <= qp;
+  if (WINDOW) visible = visible && qp - kp < int(pc.window) && (CAUSAL || kp - qp < int(pc.window));
+  if (!visible) return NEG_INF;
+  float s = 0.0;
+  [[unroll]] for (uint u = 0u; u < TEAM; ++u) s += sdot[dot_base + j * DOT_STRIDE + u];
+  if (SOFTCAP) s = pc.softcap * tanh(clamp(s / pc.softcap, -15.0, 15.0));
+  if (ALIBI) s -= slope * float(abs(qp - kp));
+  return s;
 }
 
 void main() {
@@ -143,7 +190,7 @@ void main() {
   const float slope = ALIBI ? slopes[h] : 0.0;
   const uint k_base = pc.k_offset + b * pc.k_batch + kvh * pc.k_head;
   const uint v_base = pc.v_offset + b * pc.v_batch + kvh * pc.v_head;
-  const uint dot_base = (local_row * KEY_TILE) * TEAM;
+  const uint dot_base = (local_row * KEY_TILE) * DOT_STRIDE;
   float m = NEG_INF;
   float l = 0.0;
 
@@ -153,8 +200,11 @@ void main() {
       const uint j = (4u * e) / HEAD_DIM;
       const uint d = 4u * e - j * HEAD_DIM;
       const bool in_range = t + j < key_end;
-      sk[e] = in_range ? kv_load4(k_base + (t + j) * pc.k_seq + d, false) : vec4(0.0);
-      sv[e] = in_range ? kv_load4(v_base + (t + j) * pc.v_seq + d, true) : vec4(0.0);
+      const uint ki = k_base + (t + j) * pc.k_seq + d, vi = v_base + (t + j) * pc.v_seq + d;
+      if (PACKED_K) sk_packed[e] = in_range ? kv_words4(ki, false) : uvec2(0u);
+      else sk[e] = in_range ? kv_load4(ki, false) : vec4(0.0);
+      if (PACKED_V) sv_packed[e] = in_range ? kv_words4(vi, true) : uvec2(0u);
+      else sv[e] = in_range ? kv_load4(vi, true) : vec4(0.0);
     }
     barrier();
     if (ROPE_K) {
@@ -175,30 +225,26 @@ void main() {
     if (local_row < ROWS) {
       for (uint j = 0u; j < KEY_TILE; ++j) {
         float partial = 0.0;
-        [[unroll]] for (uint c = 0u; c < VEC; ++c) partial += dot(q[c], sk[(j * HEAD_DIM + dim0) / 4u + c]);
-        sdot[dot_base + j * TEAM + member] = partial;
+        [[unroll]] for (uint c = 0u; c < VEC; ++c) partial += dot(q[c], tile_k((j * HEAD_DIM + dim0) / 4u + c));
+        sdot[dot_base + j * DOT_STRIDE + member] = partial;
       }
     }
     barrier();
     if (row_active) {
-      for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) {
-        const int kp = key_position(t + j);
-        bool visible = true;
-        if (CAUSAL) visible = kp <= qp;
-        if (WINDOW) visible = visible && qp - kp < int(pc.window) && (CAUSAL || kp - qp < int(pc.window));
-        if (!visible) continue;
-        float s = 0.0;
-        [[unroll]] for (uint u = 0u; u < TEAM; ++u) s += sdot[dot_base + j * TEAM + u];
-        // tanh saturates to +-1 in float32 beyond |x| = 9; clamping keeps drivers that
-        // compute it from exponentials away from inf / inf.
-        if (SOFTCAP) s = pc.softcap * tanh(clamp(s / pc.softcap, -15.0, 15.0));
-        if (ALIBI) s -= slope * float(abs(qp - kp));
-        // Online softmax, one key at a time.
-        const float m_new = max(m, s);
+      // The tile's logits twice (their sums are cheap shared reads): first for the tile's
+      // max, so the running max and the accumulator are updated once per tile, not per key.
+      float m_tile = NEG_INF;
+      for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) m_tile = max(m_tile, logit(j, t, qp, slope, dot_base));
+      if (m_tile != NEG_INF) {  // something visible in this tile
+        const float m_new = max(m, m_tile);
         const float correction = exp(m - m_new);  // 0 while m is -inf
-        const float p = exp(s - m_new);
-        l = l * correction + p;
-        [[unroll]] for (uint c = 0u; c < VEC; ++c) acc[c] = acc[c] * correction + p * sv[(j * HEAD_DIM + dim0) / 4u + c];
+        l *= correction;
+        [[unroll]] for (uint c = 0u; c < VEC; ++c) acc[c] *= correction;
+        for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) {
+          const float p = exp(logit(j, t, qp, slope, dot_base) - m_new);  // 0 for masked keys
+          l += p;
+          [[unroll]] for (uint c = 0u; c < VEC; ++c) acc[c] += p * tile_v((j * HEAD_DIM + dim0) / 4u + c);
+        }
         m = m_new;
       }
     }

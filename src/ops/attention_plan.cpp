@@ -106,6 +106,7 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
   c.out = layout4(out, "attention", "out");
   check_tensors(q, k, v, out, c);
   c.group = c.q.heads / c.k.heads;
+  c.kv_f16 = k.dtype() == DType::f16;
 
   if (config.scale && !std::isfinite(*config.scale))
     fail("scale = " + number(*config.scale) + "; expected a finite value");
@@ -223,6 +224,7 @@ FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& con
   r.rope_keys = config.rope.has_value() && rotate_keys;
   r.rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
   r.kv_vec4_aligned = is_vec4_aligned(call.k) && is_vec4_aligned(call.v);
+  r.kv_f16 = call.kv_f16;
   return r;
 }
 
@@ -273,7 +275,10 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
       }
     f.team = static_cast<std::uint32_t>(head_dim) / f.slice;
     f.workgroup = std::max(1u, limit / f.team) * f.team;
-    const std::uint64_t per_key_bytes = 4u * (2u * dim + f.workgroup);
+    // Per key: K and V in their storage type (f16 keys rotated in the tile stay f32) and
+    // the partial dots, (team + 1) words per row.
+    const std::uint64_t k_bytes = request.kv_f16 && !rope_keys ? 2 : 4, v_bytes = request.kv_f16 ? 2 : 4;
+    const std::uint64_t per_key_bytes = (k_bytes + v_bytes) * dim + 4u * (f.workgroup / f.team) * (f.team + 1);
     f.key_tile = static_cast<std::uint32_t>(
         std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / per_key_bytes, 1, 32)));
     f.shared_bytes = f.key_tile * per_key_bytes;
@@ -289,7 +294,7 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
     std::uint64_t per_tile = 1 + (tile_load ? ceil_div(tile * dim / 4, f.workgroup) : 0) +
                              (rope_keys ? ceil_div(tile * static_cast<std::uint64_t>(rope_half), f.workgroup) : 0);
     per_tile += f.variant == FlashVariant::Rows ? 2 * (dim / 8)  // dot and update loops, 8 dims each
-                                                : 2 * tile;      // partial-dot and softmax loops, per key
+                                                : 3 * tile;      // partial-dot, tile-max and softmax loops, per key
     f.max_keys_per_pass = static_cast<std::int64_t>(60000 / per_tile * tile);
   }
   return f;

@@ -21,6 +21,7 @@ namespace vkrope::detail {
 struct AttentionCall {
   Layout4 q, k, v, out;
   std::int64_t group = 1;  // query heads per kv head
+  bool kv_f16 = false;     // k and v stored as f16
   double scale = 1.0;
   bool explicit_positions = false;
   std::optional<RopeFrequencies> rope;  // frequencies at the largest position of the call
@@ -63,6 +64,7 @@ struct FlashRequest {
   bool rope_keys = false;         // fused RoPE rotates the keys as they are read
   std::int64_t rope_half = 1;     // rotary_dim / 2
   bool kv_vec4_aligned = true;    // K and V offsets and strides in multiples of 4 elements
+  bool kv_f16 = false;            // K and V stored as f16 (the team kernel's tiles stay f16)
 };
 FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& config, bool rotate_keys);
 
