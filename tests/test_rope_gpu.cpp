@@ -22,17 +22,14 @@ using ScalingParam = std::tuple<DeviceCase, RopeScalingType>;
 
 class RopeMatrixTest : public testing::TestWithParam<ScalingParam> {};
 
-// One test per (device, scaling type), looping over the other 192 combinations so each
-// CTest process amortizes its context creation.
-TEST_P(RopeMatrixTest, MatchesReferenceInEveryCombination) {
-  const auto& [device, type] = GetParam();
-  std::vector<std::string> messages;
-  ContextOptions options = validated_options(device);
-  options.on_validation_message = [&messages](std::string_view m) { messages.emplace_back(m); };
-  const Context ctx = Context::create(options);
-  const std::uint32_t seed = fresh_seed();
+// Every combination but the scaling type (192): layout x dtype x partial rotary x position
+// form x strided x in place x inverse, each run on ctx against the reference and checked;
+// returns the results (each detail replaced by its case's description). Short and long
+// contexts (dynamic and longrope switch tables at 2048 and 1024), positions past 2^16 so
+// every digit of the angle tables is used, ragged sequence lengths.
+std::vector<RopeResult> check_every_combination(const Context& ctx, RopeScalingType type, std::uint32_t seed) {
   std::mt19937 rng(seed);
-  int index = 0, checked = 0;
+  std::vector<RopeResult> results;
   for (RopeLayout layout : {RopeLayout::Neox, RopeLayout::Interleaved})
     for (DType dtype : {DType::f32, DType::f16})
       for (bool partial : {false, true})
@@ -47,17 +44,28 @@ TEST_P(RopeMatrixTest, MatchesReferenceInEveryCombination) {
                 c.strided = strided;
                 c.in_place = in_place;
                 c.inverse = inverse;
-                // Short and long contexts (dynamic and longrope switch tables at 2048 and
-                // 1024), and positions past 2^16 so every digit of the angle tables is used.
                 static constexpr std::int64_t kMaxPositions[] = {500, 5000, 300000};
-                c.max_position = kMaxPositions[index++ % 3];
-                c.seq = 3 + index % 5;  // ragged sequence lengths
-                const RopeResult r = run_rope_case(ctx, c, rng);
+                const std::size_t index = results.size();
+                c.max_position = kMaxPositions[index % 3];
+                c.seq = static_cast<std::int64_t>(3 + (index + 1) % 5);
+                RopeResult r = run_rope_case(ctx, c, rng);
                 EXPECT_LE(r.max_abs_err, r.tolerance) << c.describe() << ": " << r.detail << " (seed " << seed << ")";
                 EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside its output (seed " << seed << ")";
-                ++checked;
+                r.detail = c.describe();
+                results.push_back(std::move(r));
               }
-  EXPECT_EQ(checked, 192);
+  return results;
+}
+
+// One test per (device, scaling type), looping over the other 192 combinations so each
+// CTest process amortizes its context creation.
+TEST_P(RopeMatrixTest, MatchesReferenceInEveryCombination) {
+  const auto& [device, type] = GetParam();
+  std::vector<std::string> messages;
+  ContextOptions options = validated_options(device);
+  options.on_validation_message = [&messages](std::string_view m) { messages.emplace_back(m); };
+  const Context ctx = Context::create(options);
+  EXPECT_EQ(check_every_combination(ctx, type, fresh_seed()).size(), 192u);
   for (const auto& m : messages) ADD_FAILURE() << "validation layer: " << m;
 }
 
@@ -87,33 +95,15 @@ TEST_P(RopePropertyTest, HeadsKernelMatchesReferenceInEveryCombination) {
     ~Reset() { detail::force_rope_variant(std::nullopt); }
   } reset;
   detail::force_rope_variant(detail::RopeVariant::Heads);
-  std::mt19937 rng(seed());
-  int index = 0;
-  for (RopeScalingType type : {RopeScalingType::Default, RopeScalingType::Yarn})
-    for (RopeLayout layout : {RopeLayout::Neox, RopeLayout::Interleaved})
-      for (DType dtype : {DType::f32, DType::f16})
-        for (bool partial : {false, true})
-          for (PositionMode mode : {PositionMode::Shared, PositionMode::PerBatch, PositionMode::Offset})
-            for (bool strided : {false, true})
-              for (bool in_place : {false, true})
-                for (bool inverse : {false, true}) {
-                  RopeCase c;
-                  c.config = rope_config(type, layout, partial);
-                  c.dtype = dtype;
-                  c.positions = mode;
-                  c.strided = strided;
-                  c.in_place = in_place;
-                  c.inverse = inverse;
-                  c.max_position = index % 2 ? 300000 : 3000;
-                  c.seq = 3 + index++ % 5;
-                  const RopeResult r = run_rope_case(context(), c, rng);
-                  EXPECT_LE(r.max_abs_err, r.tolerance) << c.describe() << ": " << r.detail << " (seed " << seed() << ")";
-                  EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside its output (seed " << seed() << ")";
-                  if (!r.kernel.empty()) {
-                    EXPECT_EQ(r.kernel, "heads") << c.describe();
-                  }
-                }
-  EXPECT_EQ(index, 384);
+  for (RopeScalingType type : {RopeScalingType::Default, RopeScalingType::Yarn}) {
+    const std::vector<RopeResult> results = check_every_combination(context(), type, seed());
+    EXPECT_EQ(results.size(), 192u);
+    for (const RopeResult& r : results) {
+      if (!r.kernel.empty()) {
+        EXPECT_EQ(r.kernel, "heads") << r.detail;
+      }
+    }
+  }
 }
 
 
