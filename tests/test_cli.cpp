@@ -26,12 +26,17 @@ TEST_F(CliTest, DevicesMarksTheDefaultAndRefusesAnUnknownSelector) {
   // "WARNING: UNSUPPORTED: pProperties->pNext" lines: stderr is vkrope's alone.
   EXPECT_EQ(r.err, "");
   EXPECT_NE(r.out.find("* ["), std::string::npos) << r.out;
+  // Every device says what its tensor cores run ("none" on the CPU drivers here).
+  EXPECT_NE(r.out.find("cooperative matrix "), std::string::npos) << r.out;
   const CliRun swift = run("devices --device swiftshader");
   EXPECT_EQ(swift.code, 0) << swift.err;
   EXPECT_NE(swift.out.find("* [0] SwiftShader"), std::string::npos) << swift.out;
   const CliRun json = run("devices --json");
   EXPECT_EQ(json.code, 0);
   EXPECT_NE(json.out.find("\"default\""), std::string::npos);
+  EXPECT_NE(json.out.find("\"cooperative_matrix\": ["), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"max_subgroup_size\""), std::string::npos);
+  EXPECT_NE(json.out.find("\"compute_units\""), std::string::npos);
   expect_usage_error("devices --device no-such-gpu", "no-such-gpu");
 }
 

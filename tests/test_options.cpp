@@ -58,7 +58,9 @@ TEST(Options, BaselineEmulationHidesFeaturesAndCapsLimits) {
   d.shared_memory_bytes = 65536;
   d.max_workgroup_invocations = 1024;
   d.max_workgroup_size = {1024, 1024, 64};
+  d.cooperative_matrix = {{16, 16, 16, "f16", "f16", "f32", "f32", "KHR"}};
   const DeviceInfo e = apply_emulation(d, Emulation::Baseline);
+  EXPECT_TRUE(e.cooperative_matrix.empty());  // no tensor cores in the Vulkan 1.1 minimum
   EXPECT_FALSE(e.storage_16bit || e.float16 || e.float64);
   EXPECT_FALSE(e.has_subgroup(subgroup_ops::arithmetic));
   EXPECT_FALSE(e.has_subgroup(subgroup_ops::shuffle));
@@ -70,6 +72,8 @@ TEST(Options, BaselineEmulationHidesFeaturesAndCapsLimits) {
   EXPECT_EQ(e.emulation, Emulation::Baseline);
   const DeviceInfo same = apply_emulation(d, Emulation::None);
   EXPECT_TRUE(same.float16);
+  ASSERT_EQ(same.cooperative_matrix.size(), 1u);
+  EXPECT_EQ(to_string(same.cooperative_matrix[0]), "16x16x16 f16*f16+f32->f32 (KHR)");
   EXPECT_EQ(same.shared_memory_bytes, 65536u);
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vkrope {
 
@@ -23,6 +24,16 @@ inline constexpr std::uint32_t clustered = 0x40;
 inline constexpr std::uint32_t quad = 0x80;
 }  // namespace subgroup_ops
 std::string subgroup_ops_to_string(std::uint32_t ops);
+
+// One matrix multiply-accumulate a device runs on cooperative matrices (tensor cores), per
+// subgroup: result (m x n) = a (m x k) * b (k x n) + c. Component types "f16", "f32", "bf16",
+// "s8", ...; extension "KHR" (VK_KHR_cooperative_matrix) or "NV" (VK_NV_cooperative_matrix).
+struct CooperativeMatrixShape {
+  std::uint32_t m = 0, n = 0, k = 0;
+  std::string a, b, c, result;
+  std::string extension;
+};
+std::string to_string(const CooperativeMatrixShape& shape);  // "16x16x16 f16*f16+f32->f32 (KHR)"
 
 // Makes a device look smaller or farther away than it is, so that paths it would not take
 // run and are tested on any device. Flags, combined with |.
@@ -83,6 +94,9 @@ struct DeviceInfo {
   // Compute units (NVIDIA SMs, AMD CUs, Arm shader cores) where an extension tells; 0 when
   // unknown. Split-KV decode sizes its grid from it.
   std::uint32_t compute_units = 0;
+  // Subgroup-scope cooperative-matrix shapes (empty without either extension, and under
+  // baseline emulation); what a tensor-core kernel would tile by.
+  std::vector<CooperativeMatrixShape> cooperative_matrix;
   std::uint32_t subgroup_operations = 0;  // subgroup_ops bits
   bool storage_16bit = false;             // storageBuffer16BitAccess
   bool float16 = false;                   // shaderFloat16 arithmetic

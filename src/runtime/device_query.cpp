@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/cooperative_matrix.hpp"
 #include "vk/check.hpp"
 
 namespace vkrope::detail {
@@ -124,6 +125,8 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
 #ifdef VK_ARM_shader_core_properties
   if (has_arm_core) info.compute_units = arm_core.shaderCoreCount;
 #endif
+  info.cooperative_matrix = query_cooperative_matrix(device, pd.has_extension("VK_KHR_cooperative_matrix"),
+                                                     pd.has_extension(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME));
   info.subgroup_operations =
       (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? subgroup.supportedOperations : 0u;
   info.storage_16bit = storage16.storageBuffer16BitAccess == VK_TRUE;

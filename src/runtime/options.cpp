@@ -75,6 +75,11 @@ Emulation parse_emulation(std::string_view text, std::string_view what) {
   return result;
 }
 
+std::string to_string(const CooperativeMatrixShape& s) {
+  return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) + " " + s.a + "*" + s.b + "+" +
+         s.c + "->" + s.result + " (" + s.extension + ")";
+}
+
 std::string subgroup_ops_to_string(std::uint32_t ops) {
   static constexpr std::pair<std::uint32_t, const char*> names[] = {
       {subgroup_ops::basic, "basic"},         {subgroup_ops::vote, "vote"},
@@ -120,6 +125,7 @@ DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation, const LimitCaps
   info.float16 = false;
   info.float64 = false;
   info.subgroup_operations &= subgroup_ops::basic | subgroup_ops::vote | subgroup_ops::ballot;
+  info.cooperative_matrix.clear();
   info.shared_memory_bytes = std::min<std::uint32_t>(info.shared_memory_bytes, 16384);
   info.max_workgroup_invocations = std::min<std::uint32_t>(info.max_workgroup_invocations, 128);
   for (auto& size : info.max_workgroup_size) size = std::min<std::uint32_t>(size, 128);

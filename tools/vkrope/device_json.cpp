@@ -5,6 +5,10 @@
 namespace vkrope::cli {
 
 nlohmann::json device_to_json(const DeviceInfo& d) {
+  nlohmann::json shapes = nlohmann::json::array();
+  for (const CooperativeMatrixShape& s : d.cooperative_matrix)
+    shapes.push_back({{"m", s.m}, {"n", s.n}, {"k", s.k}, {"a", s.a}, {"b", s.b}, {"c", s.c}, {"result", s.result},
+                      {"extension", s.extension}});
   std::string uuid;
   for (std::size_t i = 0; i < d.device_uuid.size(); ++i)
     uuid += fmt::format("{}{:02x}", (i == 4 || i == 6 || i == 8 || i == 10) ? "-" : "", d.device_uuid[i]);
@@ -23,6 +27,7 @@ nlohmann::json device_to_json(const DeviceInfo& d) {
       {"min_subgroup_size", d.min_subgroup_size},
       {"max_subgroup_size", d.max_subgroup_size},
       {"compute_units", d.compute_units},
+      {"cooperative_matrix", shapes},
       {"subgroup_operations", subgroup_ops_to_string(d.subgroup_operations)},
       {"storage_16bit", d.storage_16bit},
       {"float16", d.float16},

@@ -28,6 +28,9 @@ void print_table(const std::vector<DeviceInfo>& devices, std::size_t chosen) {
                mib(d.mappable_device_local_bytes), d.timeline_semaphore ? "yes" : "no");
     fmt::print("      timestamps {}{}\n", d.timestamps ? "yes" : "no",
                d.timestamps ? fmt::format(" ({} ns/tick)", d.timestamp_period_ns) : "");
+    std::string shapes;
+    for (const CooperativeMatrixShape& s : d.cooperative_matrix) shapes += (shapes.empty() ? "" : ", ") + to_string(s);
+    fmt::print("      cooperative matrix {}\n", shapes.empty() ? "none" : shapes);
   }
   fmt::print("* = default device (choose with --device or VKROPE_DEVICE)\n");
 }

@@ -1,0 +1,16 @@
+// The matrix shapes a device runs on cooperative matrices (tensor cores), from
+// VK_KHR_cooperative_matrix where the device has it, else VK_NV_cooperative_matrix.
+#pragma once
+
+#include <vector>
+
+#include "vk/vk.hpp"
+#include "vkrope/device_info.hpp"
+
+namespace vkrope::detail {
+
+// Subgroup-scope shapes only (the scope a compute shader's subgroup multiplies in); empty
+// when the device lists neither extension.
+std::vector<CooperativeMatrixShape> query_cooperative_matrix(VkPhysicalDevice device, bool has_khr, bool has_nv);
+
+}  // namespace vkrope::detail
