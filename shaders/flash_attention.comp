@@ -32,6 +32,10 @@
 // unrolled, and the host caps the keys one workgroup pass covers (attention_plan.hpp).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#if defined(SUBGROUP_SUMS_BUILD)
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#endif
 #include "workgroup.glsl"
 #include "attention_types.glsl"
 #include "attention_params.glsl"
@@ -50,6 +54,17 @@ layout(constant_id = 11) const bool SPLIT = false;
 layout(constant_id = 12) const bool EXPLICIT_POSITIONS = false;
 layout(constant_id = 13) const bool ROPE_K = false;  // rotate k (off when a KvCache holds rotated keys)
 layout(constant_id = 14) const uint SLICE = 16;     // head dims per invocation: a multiple of 4 dividing HEAD_DIM
+// Team sums through subgroup shuffles instead of shared memory: a separate build
+// (SUBGROUP_SUMS_BUILD; the plain one declares no subgroup capability, so it stays valid on
+// devices without shuffles). The host picks it only where the device has subgroup shuffles,
+// TEAM is a power of two within the smallest subgroup, the workgroup a multiple of the
+// largest and KEY_TILE a multiple of 4; teams then come from subgroup ids, so a team never
+// straddles subgroups.
+#if defined(SUBGROUP_SUMS_BUILD)
+const bool SUBGROUP_SUMS = true;
+#else
+const bool SUBGROUP_SUMS = false;
+#endif
 
 const uint TEAM = HEAD_DIM / SLICE;
 const uint VEC = SLICE / 4u;  // vec4s per slice
@@ -115,8 +130,16 @@ uvec2 kv_words4(uint i, bool values) {
 uvec2 kv_words4(uint i, bool values) { return uvec2(0u); }  // never called
 #endif
 
-// Logit of key t + j for the row at dot_base: its members' partial dots summed, softcap,
-// ALiBi; -inf where the row cannot see the key.
+// The team's sums of 4 keys' partial dots (every member gets them).
+vec4 team_sum4(vec4 x) {
+#if defined(SUBGROUP_SUMS_BUILD)
+  [[unroll]] for (uint mask = 1u; mask < TEAM; mask *= 2u) x += subgroupShuffleXor(x, mask);
+#endif
+  return x;
+}
+
+// Logit of key t + j for the row at dot_base: its members' partial dots summed (already
+// summed in slot 0 with SUBGROUP_SUMS), softcap, ALiBi; -inf where the row cannot see the key.
 float logit(uint j, uint t, int qp, float slope, uint dot_base) {
   const int kp = key_position(t + j);
   bool visible = true;
@@ -124,7 +147,10 @@ float logit(uint j, uint t, int qp, float slope, uint dot_base) {
   if (WINDOW) visible = visible && qp - kp < int(pc.window) && (CAUSAL || kp - qp < int(pc.window));
   if (!visible) return NEG_INF;
   float s = 0.0;
-  [[unroll]] for (uint u = 0u; u < TEAM; ++u) s += sdot[dot_base + j * DOT_STRIDE + u];
+  if (SUBGROUP_SUMS) s = sdot[dot_base + j * DOT_STRIDE];
+  else {
+    [[unroll]] for (uint u = 0u; u < TEAM; ++u) s += sdot[dot_base + j * DOT_STRIDE + u];
+  }
   if (SOFTCAP) s = pc.softcap * tanh(clamp(s / pc.softcap, -15.0, 15.0));
   if (ALIBI) s -= slope * float(abs(qp - kp));
   return s;
@@ -134,8 +160,14 @@ void main() {
   const uint WG = gl_WorkGroupSize.x;
   const uint ROWS = WG / TEAM;
   const uint lid = gl_LocalInvocationID.x;
-  const uint member = lid % TEAM;
-  const uint local_row = lid / TEAM;  // >= ROWS for the few invocations past the last team
+  // (With subgroup sums a team is TEAM consecutive lanes of one subgroup.)
+#if defined(SUBGROUP_SUMS_BUILD)
+  const uint team_lane = gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID;
+#else
+  const uint team_lane = lid;
+#endif
+  const uint member = team_lane % TEAM;
+  const uint local_row = team_lane / TEAM;  // >= ROWS for the few invocations past the last team
   const uint group = pc.heads / pc.kv_heads;
   const uint rows = pc.sq * group;
   const uint first_row = (pc.group_x + gl_WorkGroupID.x) * ROWS;
@@ -222,7 +254,18 @@ void main() {
       barrier();
     }
     // This slice's share of q . k for every key of the tile.
-    if (local_row < ROWS) {
+    if (SUBGROUP_SUMS) {  // 4 keys at a time, summed across the team; member 0 stores them
+      for (uint j = 0u; j < KEY_TILE; j += 4u) {
+        vec4 partial = vec4(0.0);
+        [[unroll]] for (uint k = 0u; k < 4u; ++k) {
+          [[unroll]] for (uint c = 0u; c < VEC; ++c) partial[k] += dot(q[c], tile_k(((j + k) * HEAD_DIM + dim0) / 4u + c));
+        }
+        partial = team_sum4(partial);
+        if (member == 0u) {
+          [[unroll]] for (uint k = 0u; k < 4u; ++k) sdot[dot_base + (j + k) * DOT_STRIDE] = partial[k];
+        }
+      }
+    } else if (local_row < ROWS) {
       for (uint j = 0u; j < KEY_TILE; ++j) {
         float partial = 0.0;
         [[unroll]] for (uint c = 0u; c < VEC; ++c) partial += dot(q[c], tile_k((j * HEAD_DIM + dim0) / 4u + c));

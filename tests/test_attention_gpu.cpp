@@ -367,10 +367,20 @@ TEST_P(AttentionOptionTest, EveryKernelVariantMatchesReference) {
         // The forced kernel where the call and device allow it (the table's rules, which
         // flash_shape applies); the decode kernel must run at least at D = 64, sq = 2.
         const bool rope_keys = c.config.rope.has_value();
-        const std::string flash = detail::to_string(
+        const detail::FlashShape shape =
             detail::flash_shape(info, {.head_dim = d, .sq = sq, .group = c.heads / c.kv_heads, .rope_keys = rope_keys,
-                                       .rope_half = rope_keys ? 24 : 1, .kv_vec4_aligned = true})
-                .variant);
+                                       .rope_half = rope_keys ? 24 : 1, .kv_vec4_aligned = true,
+                                       .kv_f16 = c.kv_dtype == DType::f16});
+        const std::string flash = detail::to_string(shape.variant);
+        // The team kernel's two ways to sum a team's partial dots both run: subgroup
+        // shuffles at D = 64 (teams of 2) where the device has them, shared memory at
+        // D = 40 (teams of 5) and under baseline emulation.
+        if (variant == detail::FlashVariant::Team && d == 64) {
+          EXPECT_EQ(shape.subgroup_sums, shuffles);
+        }
+        if (variant == detail::FlashVariant::Team && d == 40) {
+          EXPECT_FALSE(shape.subgroup_sums);
+        }
         if (variant == detail::FlashVariant::Decode && shuffles && d == 64 && sq == 2) {
           EXPECT_EQ(flash, "decode");
         }

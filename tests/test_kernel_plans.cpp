@@ -117,6 +117,12 @@ TEST(KernelPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
       const FlashShape prefill = detail::flash_shape(info, {.head_dim = d, .sq = 512, .group = 4});
       EXPECT_EQ(prefill.variant, FlashVariant::Team) << g.name;
       EXPECT_LE(prefill.shared_bytes, g.shared_kib * 1024u) << g.name;
+      // Team sums through shuffles where the 64-invocation workgroup is whole subgroups
+      // (not on 128-lane subgroups), with teams of D / 32 lanes.
+      EXPECT_EQ(prefill.subgroup_sums, g.max_subgroup <= 64 && prefill.team <= g.min_subgroup) << g.name << " D" << d;
+      DeviceInfo baseline = info;
+      baseline.subgroup_operations = subgroup_ops::basic;
+      EXPECT_FALSE(detail::flash_shape(baseline, {.head_dim = d, .sq = 512, .group = 4}).subgroup_sums) << g.name;
     }
     // Not the decode kernel: keys rotated on read, K/V views not in whole vec4s, no shuffles.
     EXPECT_EQ(detail::flash_shape(info, {.head_dim = 128, .sq = 1, .group = 4, .rope_keys = true, .rope_half = 64})

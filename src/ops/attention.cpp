@@ -24,10 +24,11 @@ enum FlashConstant : std::size_t {
   kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kFlashConstantCount
 };
 
-std::string flash_shader(detail::FlashVariant variant, DType q, DType kv) {
-  const char* prefix = variant == detail::FlashVariant::Rows     ? "flash_rows"
-                       : variant == detail::FlashVariant::Decode ? "flash_decode"
-                                                                 : "flash";
+std::string flash_shader(const detail::FlashShape& shape, DType q, DType kv) {
+  const char* prefix = shape.variant == detail::FlashVariant::Rows     ? "flash_rows"
+                       : shape.variant == detail::FlashVariant::Decode ? "flash_decode"
+                       : shape.subgroup_sums                           ? "flash_sg"
+                                                                       : "flash";
   return std::string(prefix) + "_q" + std::string(to_string(q)) + "_kv" + std::string(to_string(kv));
 }
 
@@ -173,7 +174,7 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
     return "attention[" + std::string(to_string(shape.variant)) + "] " + std::string(to_string(q.dtype())) +
            shape_to_string(q.shape()) + " kv " + std::string(to_string(k.dtype())) + shape_to_string(k.shape());
   };
-  const std::string shader = flash_shader(shape.variant, q.dtype(), k.dtype());
+  const std::string shader = flash_shader(shape, q.dtype(), k.dtype());
   const ComputePipeline& flash = state.ctx.pipelines->get({shader, 9, sizeof(push), constants});
   const Binding flash_bindings[] = {reads(q), reads(k), reads(v), split_pass ? none : writes(out),
                                     positions, angles, sinks, slopes, partials};

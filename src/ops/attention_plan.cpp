@@ -282,6 +282,12 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
     f.key_tile = static_cast<std::uint32_t>(
         std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / per_key_bytes, 1, 32)));
     f.shared_bytes = f.key_tile * per_key_bytes;
+    // Team sums through subgroup shuffles where teams fit whole subgroups (see
+    // flash_attention.comp): a power-of-two team within the smallest subgroup, workgroups
+    // of whole largest subgroups, tiles of whole 4-key steps.
+    const std::uint32_t largest = std::max(info.max_subgroup_size, info.subgroup_size);
+    f.subgroup_sums = info.has_subgroup(subgroup_ops::basic | subgroup_ops::shuffle) && std::has_single_bit(f.team) &&
+                      f.team <= info.min_subgroup_size && f.workgroup % largest == 0 && f.key_tile % 4 == 0;
   }
   // llvmpipe ends any loop once an invocation has run 65,535 loop iterations in all (its
   // guard against endless loops), with wrong output and no error. Count the kernel's

@@ -52,6 +52,7 @@ struct FlashShape {
   std::uint32_t lane_rows = 1;  // Rows: query rows per lane
   std::uint32_t decode_rows = 0;  // Decode: query rows per workgroup (all of a kv head's)
   std::uint64_t shared_bytes = 0;  // shared memory a workgroup declares (team, decode)
+  bool subgroup_sums = false;  // Team: team sums through subgroup shuffles (flash_sg_*)
   std::uint32_t rows_per_workgroup() const {
     return variant == FlashVariant::Decode ? decode_rows : workgroup / team / phases * lane_rows;
   }
