@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test | build | fuzz [SECONDS]
+# ./run.sh demo | test | build | fuzz [SECONDS] | test-trixie
 # Does all the set-up on a fresh Debian 12 or Ubuntu machine: installs what is missing with
 # apt-get (as root or through sudo; otherwise prints the apt-get line and exits 2),
 # configures, builds (ccache when present), then runs the demo or the test suite.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { echo "usage: ./run.sh demo|test|build|fuzz [SECONDS]" >&2; exit 2; }
+usage() { echo "usage: ./run.sh demo|test|build|fuzz [SECONDS]|test-trixie" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 command=$1
 shift
-case "$command" in demo|test|build|fuzz) ;; *) usage ;; esac
+case "$command" in demo|test|build|fuzz|test-trixie) ;; *) usage ;; esac
+
+# The whole suite in a Debian 13 chroot (Mesa 26.1 lavapipe, GCC 14, glslang 15): its own
+# set-up, see tools/trixie/test-in-chroot.sh.
+if [ "$command" = test-trixie ]; then exec tools/trixie/test-in-chroot.sh "$@"; fi
 
 # --- Packages ----------------------------------------------------------------------------
 # Build tools, the Debian packages vkrope builds against, and the two CPU Vulkan drivers

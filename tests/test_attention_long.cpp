@@ -50,7 +50,7 @@ TEST_P(AttentionLongTest, Prefill16kFitsWithoutQuadraticScratch) {
   for (int sample = 0; sample < 4; ++sample) {
     const std::int64_t i = sample == 0 ? s - 1 : pick(rng);
     AttentionConfig row = c;
-    row.query_positions = {i};
+    row.query_positions.assign(1, i);  // (GCC 14 misreads "= {i}" here as an out-of-bounds copy)
     row.key_positions.resize(static_cast<std::size_t>(s));
     for (std::int64_t j = 0; j < s; ++j) row.key_positions[static_cast<std::size_t>(j)] = j;
     const auto at = static_cast<std::ptrdiff_t>(i * h * d);

@@ -24,7 +24,7 @@ struct GpuClass {
 
 // Subgroup sizes and shared memory as the drivers report them (VK_EXT_subgroup_size_control
 // ranges); compute units as VK_NV_shader_sm_builtins / VK_AMD_shader_core_properties /
-// VK_ARM_shader_core_properties give them, 0 where no extension tells.
+// VK_ARM_shader_core_builtins give them, 0 where no extension tells.
 constexpr GpuClass kGpuClasses[] = {
     {"NVIDIA H200 (32 lanes, 48 KiB, 132 SMs)", 32, 32, 48, 132},
     {"AMD RDNA3 (wave32-64, 64 KiB, 96 CUs)", 32, 64, 64, 96},

@@ -4,6 +4,7 @@
 // the query's softmax weights), checked against the CPU reference; a compute shader of this
 // sample (heatmap.comp, run through vkrope::Kernel) turns them into one image with three
 // panels, labelled on the host. Writes attention_heatmap.png.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>

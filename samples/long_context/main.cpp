@@ -5,6 +5,7 @@
 // charts how far each frequency band rotates beyond training, and what the score of a
 // query with itself does at long offsets, with vkrope's frequencies and kernel. Writes
 // unseen_rotation.png and long_offset_scores.png.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numbers>

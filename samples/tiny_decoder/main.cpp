@@ -6,6 +6,7 @@
 // checked against the same model in double on the CPU (reference::attention for attention),
 // fed the same tokens; prints tokens per second for prefill and decode.
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>

@@ -46,11 +46,12 @@ CooperativeMatrixShape shape(std::uint32_t m, std::uint32_t n, std::uint32_t k, 
 
 }  // namespace
 
-std::vector<CooperativeMatrixShape> query_cooperative_matrix(VkPhysicalDevice device, bool has_khr, bool has_nv) {
+std::vector<CooperativeMatrixShape> query_cooperative_matrix(VkInstance instance, VkPhysicalDevice device, bool has_khr,
+                                                             bool has_nv) {
   std::vector<CooperativeMatrixShape> shapes;
   if (has_khr) {
     const auto query = reinterpret_cast<KhrQuery>(
-        vkGetInstanceProcAddr(volkGetLoadedInstance(), "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"));
+        vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"));
     std::uint32_t count = 0;
     if (query && query(device, &count, nullptr) == VK_SUCCESS && count > 0) {
       std::vector<KhrCooperativeMatrixProperties> props(count, KhrCooperativeMatrixProperties{kKhrPropertiesType});

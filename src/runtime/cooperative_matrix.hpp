@@ -11,6 +11,8 @@ namespace vkrope::detail {
 
 // Subgroup-scope shapes only (the scope a compute shader's subgroup multiplies in); empty
 // when the device lists neither extension.
-std::vector<CooperativeMatrixShape> query_cooperative_matrix(VkPhysicalDevice device, bool has_khr, bool has_nv);
+// `instance` owns `device`: the KHR query is loaded from it by name.
+std::vector<CooperativeMatrixShape> query_cooperative_matrix(VkInstance instance, VkPhysicalDevice device, bool has_khr,
+                                                             bool has_nv);
 
 }  // namespace vkrope::detail

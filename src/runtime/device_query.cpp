@@ -36,7 +36,7 @@ bool PhysicalDevice::has_extension(const char* name) const {
   return std::find(extensions.begin(), extensions.end(), name) != extensions.end();
 }
 
-PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
+PhysicalDevice query_device(VkInstance instance, VkPhysicalDevice device, std::uint32_t index) {
   PhysicalDevice pd;
   pd.handle = device;
   pd.extensions = device_extensions(device);
@@ -75,9 +75,10 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   VkPhysicalDeviceShaderCorePropertiesAMD amd_core{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD};
   const bool has_amd_core = pd.has_extension(VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
   if (has_amd_core) chain(amd_core);
-#ifdef VK_ARM_shader_core_properties  // newer headers than Debian 12's
-  VkPhysicalDeviceShaderCorePropertiesARM arm_core{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_ARM};
-  const bool has_arm_core = pd.has_extension(VK_ARM_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
+#ifdef VK_ARM_shader_core_builtins  // newer headers than Debian 12's
+  VkPhysicalDeviceShaderCoreBuiltinsPropertiesARM arm_core{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_BUILTINS_PROPERTIES_ARM};
+  const bool has_arm_core = pd.has_extension(VK_ARM_SHADER_CORE_BUILTINS_EXTENSION_NAME);
   if (has_arm_core) chain(arm_core);
 #endif
   vkGetPhysicalDeviceProperties2(device, &props);
@@ -122,10 +123,10 @@ PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index) {
   if (has_amd_core)
     info.compute_units =
         amd_core.shaderEngineCount * amd_core.shaderArraysPerEngineCount * amd_core.computeUnitsPerShaderArray;
-#ifdef VK_ARM_shader_core_properties
+#ifdef VK_ARM_shader_core_builtins
   if (has_arm_core) info.compute_units = arm_core.shaderCoreCount;
 #endif
-  info.cooperative_matrix = query_cooperative_matrix(device, pd.has_extension("VK_KHR_cooperative_matrix"),
+  info.cooperative_matrix = query_cooperative_matrix(instance, device, pd.has_extension("VK_KHR_cooperative_matrix"),
                                                      pd.has_extension(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME));
   info.subgroup_operations =
       (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? subgroup.supportedOperations : 0u;
@@ -186,7 +187,7 @@ std::vector<PhysicalDevice> query_all_devices(VkInstance instance) {
   VK_CHECK(vkEnumeratePhysicalDevices(instance, &count, handles.data()));
   std::vector<PhysicalDevice> devices;
   devices.reserve(count);
-  for (std::uint32_t i = 0; i < count; ++i) devices.push_back(query_device(handles[i], i));
+  for (std::uint32_t i = 0; i < count; ++i) devices.push_back(query_device(instance, handles[i], i));
   return devices;
 }
 

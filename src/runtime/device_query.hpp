@@ -24,7 +24,8 @@ struct PhysicalDevice {
   bool has_extension(const char* name) const;
 };
 
-PhysicalDevice query_device(VkPhysicalDevice device, std::uint32_t index);
+// `instance` owns `device` (entry points not in volk's table are loaded from it).
+PhysicalDevice query_device(VkInstance instance, VkPhysicalDevice device, std::uint32_t index);
 std::vector<PhysicalDevice> query_all_devices(VkInstance instance);
 
 }  // namespace vkrope::detail

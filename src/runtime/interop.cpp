@@ -20,7 +20,7 @@ Context adopt(const AdoptedDevice& adopted, const ContextOptions& options) {
   state->options = options;
   state->options.validation = false;  // the application chose the instance's layers
   state->instance = adopted.instance;
-  state->physical = detail::query_device(adopted.physical_device, 0);
+  state->physical = detail::query_device(adopted.instance, adopted.physical_device, 0);
   if (adopted.queue_family_index != state->physical.compute_queue_family) {
     // Any family with compute works; re-read its timestamp support.
     std::uint32_t count = 0;

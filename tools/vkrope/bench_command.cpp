@@ -104,7 +104,8 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
   };
   auto args = std::make_shared<Args>();
   const auto ops = CLI::IsMember({"rope", "attention", "decode", "host", "all"});
-  sub->add_option("op", args->op, "which ops: rope, attention (prefill and decode), decode (attention decode only), "
+  // (Named OP: CLI11 2.4 refuses a positional that shares its name with the --op option.)
+  sub->add_option("OP", args->op, "which ops: rope, attention (prefill and decode), decode (attention decode only), "
                                   "host (the host path of a decode step) or all (default)")->check(ops);
   sub->add_option("--op", args->op_flag, "the same as the positional op")->check(ops);
   sub->add_option("--json", args->json, "also write the results as JSON to this file");

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# ./run.sh test-trixie: builds vkrope and runs its whole test suite inside a Debian 13
+# (trixie) chroot, for a newer stack than the host's Debian 12: Mesa 26.1 lavapipe from
+# trixie-backports (LLVM 19, Vulkan 1.4, VK_KHR_cooperative_matrix), GCC 14, glslang 15,
+# Vulkan 1.4 headers, loader and validation layers, CLI11 2.4, fmt 10. It is the matrix's
+# third driver version (beside the host's Mesa 22.3 lavapipe and SwiftShader), and catches
+# what newer compilers and libraries refuse.
+#
+# Needs root (debootstrap, chroot, bind mounts) and Debian's package registry. The chroot
+# (about 1 GB) lives in VKROPE_TRIXIE_ROOT (default /var/tmp/vkrope-trixie) and is reused:
+# a second run only updates its packages, rebuilds and tests. The source tree is bind-mounted
+# at /vkrope (read-write: nothing is written into it); the build goes to /build in the chroot.
+# Extra arguments go to ctest.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source_dir=$PWD
+root=${VKROPE_TRIXIE_ROOT:-/var/tmp/vkrope-trixie}
+mirror=${VKROPE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run.sh: test-trixie needs root (debootstrap, chroot and bind mounts)" >&2
+  exit 2
+fi
+if ! command -v debootstrap >/dev/null; then
+  echo "run.sh: installing debootstrap"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap
+fi
+
+if [ ! -x "$root/usr/bin/apt-get" ]; then
+  echo "run.sh: creating the trixie chroot in $root"
+  mkdir -p "$root"
+  debootstrap --variant=minbase trixie "$root" "$mirror" >/dev/null
+fi
+cp /etc/resolv.conf "$root/etc/"
+echo "deb $mirror trixie-backports main" >"$root/etc/apt/sources.list.d/backports.list"
+
+# Bind mounts, undone however the script ends.
+mounted=()
+unmount_all() {
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null || true; done
+}
+trap unmount_all EXIT
+bind() {
+  mkdir -p "$2"
+  mount --bind "$1" "$2"
+  mounted+=("$2")
+}
+for d in dev dev/pts proc sys; do bind "/$d" "$root/$d"; done
+bind "$source_dir" "$root/vkrope"
+
+in_chroot() {
+  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DEBIAN_FRONTEND=noninteractive \
+    LANG=C.UTF-8 bash -c "$1"
+}
+
+# The same build packages as run.sh (SwiftShader and the fuzzers' clang aside), then Mesa
+# from backports.
+in_chroot 'apt-get update -qq && apt-get install -y -qq --no-install-recommends >/dev/null \
+  cmake ninja-build g++ pkg-config git libvulkan-dev libvulkan1 libvulkan-volk-dev glslang-tools spirv-tools \
+  libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev vulkan-validationlayers && \
+  apt-get install -y -qq --no-install-recommends -t trixie-backports mesa-vulkan-drivers >/dev/null'
+in_chroot 'dpkg-query -W -f="run.sh: trixie: \${Package} \${Version}\n" mesa-vulkan-drivers glslang-tools g++ libvulkan-dev'
+
+status=0
+in_chroot 'cmake -S /vkrope -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKROPE_WERROR=ON >/dev/null &&
+  cmake --build /build -j "$(nproc)" && /build/vkrope devices' || exit 1
+# Every test but the long ones and the libFuzzer runs (the default suite replays the fuzz
+# corpora).
+in_chroot "ctest --test-dir /build -j \"\$(nproc)\" --output-on-failure -LE 'long|fuzz' $*" || status=$?
+exit "$status"
