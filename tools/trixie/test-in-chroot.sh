@@ -18,7 +18,9 @@ root=${VKROPE_TRIXIE_ROOT:-/var/tmp/vkrope-trixie}
 mirror=${VKROPE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "run.sh: test-trixie needs root (debootstrap, chroot and bind mounts)" >&2
+  # As run.sh does for apt-get: through sudo when it needs no password.
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then exec sudo -n -E "$0" "$@"; fi
+  echo "run.sh: test-trixie needs root (debootstrap, chroot and bind mounts); run it as root or with sudo" >&2
   exit 2
 fi
 if ! command -v debootstrap >/dev/null; then
