@@ -32,12 +32,15 @@ struct VariantInfo {
 inline constexpr std::array<VariantInfo, 3> kFlashVariants = {{
     {"rows", "flash_attention_rows.comp", "nothing (no subgroup operation, no shared memory but rotated-key tiles)",
      "CPU drivers (device type CPU), every call"},
-    {"team", "flash_attention.comp", "nothing (K/V tiles within the device's shared memory)",
+    {"team", "flash_attention.comp (flash_sg_*: team sums by subgroup shuffles; flash_*: through shared memory)",
+     "nothing (K/V tiles within the device's shared memory); the shuffle build: subgroup shuffles, a power-of-two "
+     "team within the smallest subgroup, workgroups of whole subgroups, tiles of whole 4-key steps",
      "GPUs: prefill (Sq > 8), and decode the decode kernel cannot take"},
     {"decode", "flash_decode.comp",
      "subgroup basic and shuffle in compute shaders; a team (a power of two >= 2 lanes, within the smallest "
-     "subgroup) covering head_dim in at most 4 vec4s per lane; Sq <= 8, Sq * H / Hkv <= 16 rows; the teams' "
-     "merge within 16 KiB of shared memory",
+     "subgroup) covering head_dim in at most 4 vec4s per lane; Sq <= 8, Sq * H / Hkv <= 16 rows; no keys rotated "
+     "on read; K/V offsets and strides in multiples of 4 elements; the q and merge tiles within min(24 KiB, "
+     "shared memory)",
      "GPUs: Sq <= 8"},
 }};
 
