@@ -435,6 +435,17 @@ TEST(RopeConfigErrors, OddHeadDimFromJson) {
   EXPECT_TRUE(rejects(load(R"({"hidden_size": 381, "num_attention_heads": 3})"), {"head_dim = 127"}));
 }
 
+// Found by the config fuzzer: a head_dim of 12822222222220 reached the frequency tables and
+// asked for terabytes (fuzz/regressions/config/huge-head-dim.json).
+TEST(RopeConfigErrors, OversizeHeadDim) {
+  EXPECT_TRUE(rejects(load(R"({"head_dim": 12822222222220, "num_attention_heads": 16})"),
+                      {"head_dim = 12822222222220", "<= 4096"}));
+  EXPECT_TRUE(rejects(load(R"({"head_dim": 4098})"), {"head_dim = 4098", "<= 4096"}));
+  RopeConfig config;
+  config.head_dim = 8192;
+  EXPECT_THROW(config.validate(), Error);
+}
+
 TEST(RopeConfigErrors, HiddenSizeNotDivisible) {
   EXPECT_TRUE(rejects(load(R"({"hidden_size": 4097, "num_attention_heads": 32})"),
                       {"hidden_size = 4097", "num_attention_heads = 32"}));

@@ -31,8 +31,15 @@ std::string format(std::int64_t value) { return std::to_string(value); }
 
 bool finite_positive(double value) { return std::isfinite(value) && value > 0.0; }
 
+// The largest head_dim RoPE takes: real models stop at 256 (512 at most); 4096 keeps the
+// angle tables (1024 rows of head_dim / 2 pairs, 16 MiB here) within every device's
+// storage-buffer range, and a corrupt config.json from asking for terabytes (a fuzzer found
+// head_dim 12822222222220).
+constexpr std::int64_t kMaxHeadDim = 4096;
+
 void check_head_dim(std::int64_t head_dim) {
-  if (head_dim <= 0 || head_dim % 2 != 0) fail("head_dim = " + format(head_dim) + ": expected a positive even number");
+  if (head_dim <= 0 || head_dim % 2 != 0 || head_dim > kMaxHeadDim)
+    fail("head_dim = " + format(head_dim) + ": expected a positive even number <= " + format(kMaxHeadDim));
 }
 
 void require_finite_positive(const std::string& field, double value) {
