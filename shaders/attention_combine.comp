@@ -1,7 +1,7 @@
 #version 450
 // attention_combine.comp: the second pass of split-KV attention, one invocation per output
 // row (the variant for CPU drivers, which pay per workgroup; GPUs get
-// attention_combine_rows.comp). Merges the partials (m, l, acc) of every key range and lane
+// attention_combine_parallel.comp). Merges the partials (m, l, acc) of every key range and lane
 // phase written by the flash kernels (layout in attention_partials.glsl):
 //   M = max_s m_s (and the sink), L = sum_s l_s e^(m_s - M) (+ e^(sink - M)),
 //   out = sum_s acc_s e^(m_s - M) / L, or 0 when L == 0.

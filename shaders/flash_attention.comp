@@ -193,13 +193,8 @@ void main() {
       [[unroll]] for (uint e = 0u; e < 4u; ++e) {
         const uint d = dim0 + 4u * c + e;
         if (d < 2u * ROPE_HALF) {
-          // Pair (first, second) rotates as (x, y) -> (x cos - y sin, x sin + y cos).
-          const bool first = ROPE_INTERLEAVED ? (d & 1u) == 0u : d < ROPE_HALF;
-          const uint pair = ROPE_INTERLEAVED ? d >> 1u : (first ? d : d - ROPE_HALF);
-          const uint partner = ROPE_INTERLEAVED ? d ^ 1u : (first ? d + ROPE_HALF : d - ROPE_HALF);
-          const vec2 cs = rope_rotation(uint(qp), pair, ROPE_HALF);
-          const float other = q_element(q_base + partner);
-          x[e] = first ? x[e] * cs.x - other * cs.y : other * cs.y + x[e] * cs.x;
+          const float other = q_element(q_base + rope_partner(d, ROPE_HALF, ROPE_INTERLEAVED));
+          x[e] = rope_rotate_element(x[e], other, d, uint(qp), ROPE_HALF, ROPE_INTERLEAVED);
         }
       }
     }

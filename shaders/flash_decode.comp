@@ -99,12 +99,8 @@ float q_element(uint i) {  // any index (packed f16 reads whole words)
 float rotated_q(uint d, uint position, uint row_base) {
   const float x = q_element(row_base + d);
   if (d >= 2u * ROPE_HALF) return x;
-  const bool first = ROPE_INTERLEAVED ? (d & 1u) == 0u : d < ROPE_HALF;
-  const uint pair = ROPE_INTERLEAVED ? d >> 1u : (first ? d : d - ROPE_HALF);
-  const uint partner = ROPE_INTERLEAVED ? d ^ 1u : (first ? d + ROPE_HALF : d - ROPE_HALF);
-  const vec2 cs = rope_rotation(position, pair, ROPE_HALF);
-  const float other = q_element(row_base + partner);
-  return first ? x * cs.x - other * cs.y : other * cs.y + x * cs.x;
+  const float other = q_element(row_base + rope_partner(d, ROPE_HALF, ROPE_INTERLEAVED));
+  return rope_rotate_element(x, other, d, position, ROPE_HALF, ROPE_INTERLEAVED);
 }
 
 // The team's sums of partial dot products (every lane of the team gets them).

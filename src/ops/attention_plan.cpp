@@ -161,6 +161,11 @@ AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& c
 
 namespace {
 
+// llvmpipe ends any loop once an invocation has run 65,535 loop iterations in all (its
+// guard against endless loops), with wrong output and no error: the plans cap the keys of
+// one pass there.
+bool has_loop_guard(const DeviceInfo& info) { return info.name.find("llvmpipe") != std::string::npos; }
+
 // The decode kernel's shape for this call on this device, or nothing when it cannot take it
 // (the requirements in attention_variants.hpp).
 std::optional<FlashShape> decode_shape(const DeviceInfo& info, const FlashRequest& request) {
@@ -210,7 +215,7 @@ std::optional<FlashShape> decode_shape(const DeviceInfo& info, const FlashReques
   f.shared_bytes = merge_bytes(wg);
   // llvmpipe's loop guard (see flash_shape): a step is one counted iteration of the key
   // loop (the loops inside are unrolled); allow a second for safety.
-  if (info.name.find("llvmpipe") != std::string::npos) f.max_keys_per_pass = 60000 / 2 * f.key_tile;
+  if (has_loop_guard(info)) f.max_keys_per_pass = 60000 / 2 * f.key_tile;
   return f;
 }
 
@@ -289,10 +294,9 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
     f.subgroup_sums = info.has_subgroup(subgroup_ops::basic | subgroup_ops::shuffle) && std::has_single_bit(f.team) &&
                       f.team <= info.min_subgroup_size && f.workgroup % largest == 0 && f.key_tile % 4 == 0;
   }
-  // llvmpipe ends any loop once an invocation has run 65,535 loop iterations in all (its
-  // guard against endless loops), with wrong output and no error. Count the kernel's
-  // iterations per tile and keep each pass well under that.
-  if (info.name.find("llvmpipe") != std::string::npos) {
+  // llvmpipe's loop guard (has_loop_guard): count the kernel's iterations per tile and keep
+  // each pass well under 65,535.
+  if (has_loop_guard(info)) {
     const auto ceil_div = [](std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; };
     const std::uint64_t tile = f.key_tile;
     // (The rows variant loads a shared tile only for rotated keys.)

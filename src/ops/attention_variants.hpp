@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "ops/variant_info.hpp"
 #include "vkrope/device_info.hpp"
 
 namespace vkrope::detail {
@@ -20,13 +21,6 @@ enum class FlashVariant {
 enum class CombineVariant {
   Serial,    // attention_combine.comp
   Parallel,  // attention_combine_parallel.comp
-};
-
-struct VariantInfo {
-  const char* name;
-  const char* shader;
-  const char* needs;       // from the device and the call
-  const char* default_on;  // the calls a device gives it when nothing is forced
 };
 
 inline constexpr std::array<VariantInfo, 3> kFlashVariants = {{

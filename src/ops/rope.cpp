@@ -176,7 +176,6 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
                                               " needs rotary_dim % 4 == 0 on a device without 16-bit storage");
     for (const auto& [l, name] : views) check_packed_alignment(l, name);
   }
-  const char* shader = !f16 ? "rope_f32" : packed ? "rope_f16_packed" : "rope_f16";  // (tokens kernel)
 
   RopePush push{};
   push.batch = u32(call.batch, "batch");
@@ -219,16 +218,17 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   detail::RopeRequest request;
   request.f32 = !f16;
   request.packed_f16 = packed;
-  request.vec4_aligned = std::all_of(views.begin(), views.end(), [](const auto& v) {
-    const Layout4& l = v.first;
-    return l.offset % 4 == 0 && l.batch_stride % 4 == 0 && l.seq_stride % 4 == 0 && l.head_stride % 4 == 0;
-  });
+  request.vec4_aligned =
+      std::all_of(views.begin(), views.end(), [](const auto& v) { return detail::is_vec4_aligned(v.first); });
   request.half_rot = half_rot;
   request.head_dim = config.head_dim;
   request.heads = call.q_heads + call.k_heads;
   const detail::RopeVariant variant = detail::rope_variant(info, request);
   const bool heads_kernel = variant == detail::RopeVariant::Heads;
-  if (heads_kernel) shader = f16 ? "rope_heads_f16_packed" : "rope_heads_f32";
+  const char* shader = heads_kernel ? (f16 ? "rope_heads_f16_packed" : "rope_heads_f32")
+                       : !f16       ? "rope_f32"
+                       : packed     ? "rope_f16_packed"
+                                    : "rope_f16";
 
   const std::uint32_t wg = detail::default_workgroup_size(info);
   const std::vector<std::uint32_t> constants =

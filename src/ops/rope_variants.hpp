@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "ops/attention_variants.hpp"  // VariantInfo
+#include "ops/variant_info.hpp"
 #include "vkrope/device_info.hpp"
 
 namespace vkrope::detail {
