@@ -123,3 +123,27 @@ function(vkrope_spirv_header)
   target_sources(${ARG_TARGET} PRIVATE ${header})
   target_include_directories(${ARG_TARGET} PRIVATE ${dir})
 endfunction()
+
+# vkrope_glslang_knows(<variable> <extension> <body>): whether this build's glslang compiles a
+# compute shader that enables GLSL <extension> and runs <body> in main() (for Vulkan 1.1,
+# checked by spirv-val). Cached; a kernel needing the extension is built only where it does.
+function(vkrope_glslang_knows variable extension body)
+  if(DEFINED CACHE{${variable}})
+    return()
+  endif()
+  set(dir ${CMAKE_BINARY_DIR}/glslang_probe)
+  file(MAKE_DIRECTORY ${dir})
+  file(WRITE ${dir}/${variable}.comp "#version 450\n#extension ${extension} : require\n${body}\n")
+  execute_process(
+    COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 --quiet -o ${dir}/${variable}.spv ${dir}/${variable}.comp
+    RESULT_VARIABLE compiled OUTPUT_QUIET ERROR_QUIET)
+  set(known OFF)
+  if(compiled EQUAL 0)
+    execute_process(COMMAND ${SPIRV_VAL} --target-env vulkan1.1 ${dir}/${variable}.spv
+                    RESULT_VARIABLE valid OUTPUT_QUIET ERROR_QUIET)
+    if(valid EQUAL 0)
+      set(known ON)
+    endif()
+  endif()
+  set(${variable} ${known} CACHE BOOL "glslang compiles ${extension} (probed at configure time)")
+endfunction()

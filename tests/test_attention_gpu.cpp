@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "ops/attention_plan.hpp"
 #include "conformance/attention_case.hpp"
 #include "support/device_matrix.hpp"
+#include "vkrope/check.hpp"
+#include "vkrope/kv_cache.hpp"
 #include "vkrope/reference.hpp"
 
 namespace vkrope::test {
@@ -404,6 +407,118 @@ TEST_P(AttentionOptionTest, EveryKernelVariantMatchesReference) {
       }
     }
   }
+}
+
+// The cooperative-matrix kernel where this build has it and the device reports a KHR f16
+// shape (Mesa 26.1 lavapipe's 8x8x8 in ./run.sh test-trixie, which sets
+// VKROPE_EXPECT_COOPMAT=1 so the test fails there rather than skip): f16 q, k and v (its
+// f16 products and P round at the output's own 2e-3), every option it takes, GQA, head_dims
+// of one and several matrix widths, tails of rows and keys, one pass and split.
+TEST_P(AttentionOptionTest, CoopMatKernelMatchesReference) {
+  const DeviceInfo& info = context().device();
+  const detail::FlashRequest probe{.head_dim = 64, .sq = 64, .group = 3, .kv_f16 = true, .q_f16 = true};
+  struct Reset {
+    ~Reset() { detail::force_flash_variant(std::nullopt); }
+  } reset;
+  detail::force_flash_variant(detail::FlashVariant::CoopMat);
+  const bool runs = detail::flash_shape(info, probe).variant == detail::FlashVariant::CoopMat;
+  const char* expect = std::getenv("VKROPE_EXPECT_COOPMAT");
+  if (!runs) {
+    const std::string why = !detail::coopmat_kernel_built() ? "this build's glslang lacks GL_KHR_cooperative_matrix"
+                            : info.cooperative_matrix.empty()
+                                ? "the device reports no cooperative-matrix shape"
+                                : "the device has no KHR f16 x f16 + f32 -> f32 shape dividing head_dim 64";
+    // (Baseline emulation hides the matrices on purpose; SwiftShader has none.)
+    if (expect && std::string(expect) == "1" && info.name.find("llvmpipe") != std::string::npos &&
+        !has(GetParam().emulation, Emulation::Baseline))
+      FAIL() << "VKROPE_EXPECT_COOPMAT=1 but the kernel cannot run: " << why;
+    GTEST_SKIP() << why;
+  }
+  std::mt19937 rng(seed());
+  struct Options {
+    bool causal;
+    std::optional<std::int64_t> window;
+    bool alibi;
+    double softcap;
+    bool sinks;
+    bool explicit_positions;
+  };
+  const Options option_sets[] = {
+      {true, std::nullopt, false, 0.0, false, false},  // causal prefill
+      {false, 24, true, 0.0, true, false},             // window, ALiBi, sinks
+      {true, std::nullopt, false, 20.0, false, true},  // softcap, explicit positions
+  };
+  double worst = 0.0;
+  for (std::int64_t d : {64, 128}) {
+    for (const Options& o : option_sets) {
+      // (D 128, two matrix widths more, with the first set only: llvmpipe takes seconds to
+      // compile each pipeline.)
+      if (d == 128 && &o != &option_sets[0]) continue;
+      for (auto [sq, skv, splits] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{37, 70, 1}, {20, 300, 3}}) {
+        AttentionCase c = gqa_case();
+        c.head_dim = d;
+        c.q_dtype = c.kv_dtype = DType::f16;
+        c.sq = sq;
+        c.skv = skv;
+        c.config.key_splits = splits;
+        c.config.causal = o.causal;
+        c.config.window = o.window;
+        c.config.alibi = o.alibi;
+        c.config.softcap = o.softcap;
+        if (o.sinks) c.config.sinks.assign(static_cast<std::size_t>(c.heads), 0.5f);
+        if (o.explicit_positions) {  // keys in order, queries among them (causal needs q >= some k)
+          c.config.key_positions.resize(static_cast<std::size_t>(skv));
+          for (std::int64_t j = 0; j < skv; ++j) c.config.key_positions[static_cast<std::size_t>(j)] = 3 * j;
+          std::uniform_int_distribution<std::int64_t> pos(0, 3 * skv);
+          c.config.query_positions.resize(static_cast<std::size_t>(sq));
+          for (auto& p : c.config.query_positions) p = pos(rng);
+        }
+        const AttentionResult r = run_attention_case(context(), c, rng);
+        EXPECT_TRUE(r.guard_intact) << c.describe() << ": wrote outside the output";
+        EXPECT_LE(r.report.rel_err, attention_case_tolerance(c))
+            << c.describe() << ": " << r.report.to_string() << " (seed " << seed() << ")";
+        ASSERT_FALSE(r.kernels.empty());
+        EXPECT_EQ(r.kernels.front(), "coopmat") << c.describe();
+        worst = std::max(worst, r.report.rel_err);
+      }
+    }
+  }
+  // Fused RoPE of q (keys stored rotated by a KvCache): a prefill of 20 queries through an
+  // f16 cache, neox with partial rotary dims.
+  {
+    const std::int64_t batch = 2, skv = 90, sq = 20, h = 6, hkv = 2, d = 64;
+    RopeConfig rope = rope_for(d, RopeLayout::Neox, 48);
+    const auto floats = [&](std::int64_t n) {
+      std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+      std::vector<float> x(static_cast<std::size_t>(n));
+      for (float& f : x) f = dist(rng);
+      return x;
+    };
+    const Tensor k_in = Tensor::from_floats(context(), DType::f16, {batch, skv, hkv, d}, floats(batch * skv * hkv * d));
+    const Tensor v_in = Tensor::from_floats(context(), DType::f16, {batch, skv, hkv, d}, floats(batch * skv * hkv * d));
+    const Tensor q = Tensor::from_floats(context(), DType::f16, {batch, sq, h, d}, floats(batch * sq * h * d));
+    KvCache cache(context(), {1, batch, skv, hkv, d, DType::f16}, rope);
+    cache.append(0, k_in, v_in);
+    AttentionConfig config;
+    config.causal = true;
+    const Tensor out = Tensor::empty(context(), DType::f16, {batch, sq, h, d});
+    Batch profiled(context(), {.profile = true});
+    cache.attend(profiled, 0, config, q, out);
+    profiled.submit();
+    AttentionConfig reference_config = config;
+    reference_config.rope = rope;
+    const auto doubles = [](const std::vector<float>& x) { return std::vector<double>(x.begin(), x.end()); };
+    const CompareReport r = compare(out.download(), reference::attention(doubles(q.download()), doubles(k_in.download()),
+                                                                         doubles(v_in.download()), batch, sq, skv, h,
+                                                                         hkv, d, reference_config));
+    // f16 output, and the cache's keys rounded to f16 after rotation (4.9e-4 each): 2e-3.
+    EXPECT_LE(r.rel_err, 2e-3) << "KvCache prefill: " << r.to_string() << " (seed " << seed() << ")";
+    const std::vector<DispatchTiming> dispatches = profiled.profile();
+    ASSERT_FALSE(dispatches.empty());
+    EXPECT_NE(dispatches.back().label.find("attention[coopmat]"), std::string::npos) << dispatches.back().label;
+    worst = std::max(worst, r.rel_err);
+  }
+  std::printf("[worst] coopmat kernel (%s): rel_err %.3g\n", info.name.c_str(), worst);
 }
 
 // --- Memory -------------------------------------------------------------------------------

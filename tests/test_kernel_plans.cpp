@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <numeric>
 #include <string>
 
 #include "ops/attention_plan.hpp"
@@ -138,6 +139,61 @@ TEST(KernelPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
   DeviceInfo cpu = gpu(kGpuClasses[0]);
   cpu.type = DeviceType::Cpu;
   EXPECT_EQ(detail::flash_shape(cpu, {.head_dim = 128, .sq = 1, .group = 4}).variant, FlashVariant::Rows);
+}
+
+// Prefill of f16 q, k and v takes the cooperative-matrix kernel where the build has it and
+// the device reports a KHR f16 x f16 + f32 -> f32 shape dividing head_dim: NVIDIA's and
+// AMD's 16x16x16, Intel Arc's 8x8x16, lavapipe's 8x8x8. The plan keeps the kernel's rules:
+// key tiles of whole N and K steps up to 64 keys, a subgroup (at the largest size) per row
+// block of M rows, shared memory within 48 KiB and the device.
+TEST(KernelPlan, F16PrefillTakesCooperativeMatricesWhereTheDeviceHasThem) {
+  struct Case {
+    std::size_t gpu_class;
+    std::uint32_t m, n, k;
+  };
+  for (const Case& c : {Case{0, 16, 16, 16}, Case{1, 16, 16, 16}, Case{3, 8, 8, 16}, Case{6, 16, 16, 16},
+                        Case{7, 8, 8, 8}}) {
+    const GpuClass& g = kGpuClasses[c.gpu_class];
+    DeviceInfo info = gpu(g);
+    info.float16 = true;
+    info.cooperative_matrix = {{c.m, c.n, c.k, "f16", "f16", "f16", "f16", "KHR"},  // not this one: f16 sums
+                               {c.m, c.n, c.k, "f16", "f16", "f32", "f32", "KHR"}};
+    for (std::int64_t d : {64, 72, 128, 256}) {
+      const std::string what = std::string(g.name) + " " + std::to_string(c.m) + "x" + std::to_string(c.n) + "x" +
+                               std::to_string(c.k) + " D" + std::to_string(d);
+      const FlashRequest prefill{.head_dim = d, .sq = 512, .group = 4, .kv_f16 = true, .q_f16 = true};
+      const FlashShape f = detail::flash_shape(info, prefill);
+      // Even one row block with one step of keys may not fit: its q, K and V tiles alone
+      // (D 256 in 16 KiB).
+      const std::uint64_t budget = std::min<std::uint64_t>(49152, g.shared_kib * 1024u);
+      const bool fits = (c.m + 2ull * std::lcm(c.n, c.k)) * static_cast<std::uint64_t>(d + 8) * 2 <= budget;
+      if (!detail::coopmat_kernel_built() || d % c.n != 0 || d % c.k != 0 || !fits) {
+        EXPECT_EQ(f.variant, FlashVariant::Team) << what;
+        continue;
+      }
+      ASSERT_EQ(f.variant, FlashVariant::CoopMat) << what;
+      EXPECT_EQ(f.cm_m, c.m) << what;
+      EXPECT_EQ(f.cm_n, c.n) << what;
+      EXPECT_EQ(f.cm_k, c.k) << what;
+      EXPECT_EQ(f.key_tile % std::lcm(c.n, c.k), 0u) << what;
+      EXPECT_LE(f.key_tile, 64u) << what;
+      EXPECT_EQ(f.workgroup, f.row_blocks * g.max_subgroup) << what;
+      EXPECT_LE(f.workgroup, 256u) << what;
+      EXPECT_EQ(f.rows_per_workgroup(), f.row_blocks * c.m) << what;
+      EXPECT_LE(f.shared_bytes, budget) << what;
+      // Not for f32 inputs, keys rotated on read, or decode (the decode kernel's).
+      FlashRequest r = prefill;
+      r.q_f16 = false;
+      EXPECT_EQ(detail::flash_shape(info, r).variant, FlashVariant::Team) << what << " f32 q";
+      r = prefill;
+      r.rope_keys = true;
+      r.rope_half = d / 2;
+      EXPECT_EQ(detail::flash_shape(info, r).variant, FlashVariant::Team) << what << " keys rotated on read";
+      r = prefill;
+      r.sq = 1;
+      EXPECT_NE(detail::flash_shape(info, r).variant, FlashVariant::CoopMat) << what << " decode";
+    }
+  }
 }
 
 // Split-KV decode fills the device: 4 workgroups per compute unit where the device tells its

@@ -18,15 +18,17 @@ namespace vkrope {
 namespace {
 
 // Specialization constant ids of the flash kernels (Slice: team and decode; Phases and
-// LaneRows: rows; DecodeRows: decode).
+// LaneRows: rows; DecodeRows: decode; CoopM/N/K and RowBlocks: coopmat).
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
-  kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kFlashConstantCount
+  kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kCoopM, kCoopN, kCoopK,
+  kRowBlocks, kFlashConstantCount
 };
 
 std::string flash_shader(const detail::FlashShape& shape, DType q, DType kv) {
   const char* prefix = shape.variant == detail::FlashVariant::Rows     ? "flash_rows"
                        : shape.variant == detail::FlashVariant::Decode ? "flash_decode"
+                       : shape.variant == detail::FlashVariant::CoopMat ? "flash_cm"
                        : shape.subgroup_sums                           ? "flash_sg"
                                                                        : "flash";
   return std::string(prefix) + "_q" + std::string(to_string(q)) + "_kv" + std::string(to_string(kv));
@@ -138,6 +140,10 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   constants[kPhases] = shape.phases;
   constants[kLaneRows] = shape.lane_rows;
   constants[kDecodeRows] = shape.decode_rows;
+  constants[kCoopM] = shape.cm_m;
+  constants[kCoopN] = shape.cm_n;
+  constants[kCoopK] = shape.cm_k;
+  constants[kRowBlocks] = shape.row_blocks;
   constants[kCausal] = config.causal;
   constants[kWindow] = config.window.has_value();
   constants[kAlibi] = config.alibi;

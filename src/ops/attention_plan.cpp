@@ -6,12 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <string>
 
 #include "runtime/context_state.hpp"
 #include "runtime/memory.hpp"
 #include "vkrope/error.hpp"
+#include "vkrope/version.hpp"
 
 namespace vkrope::detail {
 
@@ -107,6 +109,7 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
   check_tensors(q, k, v, out, c);
   c.group = c.q.heads / c.k.heads;
   c.kv_f16 = k.dtype() == DType::f16;
+  c.q_f16 = q.dtype() == DType::f16;
 
   if (config.scale && !std::isfinite(*config.scale))
     fail("scale = " + number(*config.scale) + "; expected a finite value");
@@ -219,7 +222,67 @@ std::optional<FlashShape> decode_shape(const DeviceInfo& info, const FlashReques
   return f;
 }
 
+// The cooperative-matrix kernel's shape for this call on this device, or nothing when it
+// cannot take it (the requirements in attention_variants.hpp).
+std::optional<FlashShape> coopmat_shape(const DeviceInfo& info, const FlashRequest& request) {
+  if (!coopmat_kernel_built() || !info.float16 || request.rope_keys || !request.kv_f16 || !request.q_f16)
+    return std::nullopt;
+  if (!info.has_subgroup(subgroup_ops::basic)) return std::nullopt;
+  const auto dim = static_cast<std::uint64_t>(request.head_dim);
+  // The device's KHR f16 x f16 + f32 -> f32 subgroup shapes whose N and K divide head_dim;
+  // the largest product M N K (most work per matrix instruction).
+  const CooperativeMatrixShape* best = nullptr;
+  for (const CooperativeMatrixShape& s : info.cooperative_matrix) {
+    if (s.extension != "KHR" || s.a != "f16" || s.b != "f16" || s.c != "f32" || s.result != "f32") continue;
+    if (s.m == 0 || s.n == 0 || s.k == 0 || dim % s.n != 0 || dim % s.k != 0) continue;
+    if (!best || std::uint64_t{s.m} * s.n * s.k > std::uint64_t{best->m} * best->n * best->k) best = &s;
+  }
+  if (!best) return std::nullopt;
+  // A key tile is a whole number of N columns (S) and K rows (P V): the smallest common
+  // multiple, doubled up to 64 keys while the tiles fit.
+  const std::uint32_t step = std::lcm(best->n, best->k);
+  const std::uint32_t largest = std::max({info.max_subgroup_size, info.subgroup_size, 1u});
+  const std::uint32_t limit = std::min(info.max_workgroup_invocations, info.max_workgroup_size[0]);
+  // Shared bytes: q, K and V tiles of f16 rows padded by 8 halves, S (f32) and P (f16) rows
+  // padded by 4 floats and 8 halves, three floats of row state.
+  const auto shared_bytes = [&](std::uint64_t rows, std::uint64_t keys) {
+    return rows * (dim + 8) * 2 + 2 * keys * (dim + 8) * 2 + rows * (keys + 4) * 4 + rows * (keys + 8) * 2 + rows * 12;
+  };
+  // Within 48 KiB: what NVIDIA gives a workgroup without opting in, and a half to a quarter
+  // of an AMD or Intel compute unit's, so several workgroups stay resident.
+  const std::uint64_t budget = std::min<std::uint64_t>(info.shared_memory_bytes, 49152);
+  for (std::uint32_t blocks : {4u, 2u, 1u}) {  // subgroups of M rows; 128-256 invocations on 32-64 lanes
+    if (blocks * largest > limit) continue;
+    std::uint32_t keys = step;
+    while (keys * 2 <= 64 && shared_bytes(std::uint64_t{blocks} * best->m, keys * 2) <= budget) keys *= 2;
+    if (shared_bytes(std::uint64_t{blocks} * best->m, keys) > budget) continue;
+    FlashShape f;
+    f.variant = FlashVariant::CoopMat;
+    f.cm_m = best->m;
+    f.cm_n = best->n;
+    f.cm_k = best->k;
+    f.row_blocks = blocks;
+    f.workgroup = blocks * largest;
+    f.key_tile = keys;
+    f.shared_bytes = shared_bytes(std::uint64_t{blocks} * best->m, keys);
+    // llvmpipe's loop guard: count a tile's loop iterations for one lane (the copy, S's
+    // column blocks, the lane's two passes over its rows' keys, the rescale and P V).
+    if (has_loop_guard(info)) {
+      const std::uint64_t lanes = std::max(1u, info.min_subgroup_size), m = f.cm_m, n = f.cm_n;
+      const std::uint64_t row_passes = (m + lanes - 1) / lanes, blocks_n = dim / n;
+      const std::uint64_t per_tile = 4 + (keys * dim / 4 + f.workgroup - 1) / f.workgroup + keys / n +
+                                     2 * keys * row_passes + blocks_n * ((m * n + lanes - 1) / lanes + 1) +
+                                     blocks_n * (keys / f.cm_k);
+      f.max_keys_per_pass = static_cast<std::int64_t>(60000 / per_tile * keys);
+    }
+    return f;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool coopmat_kernel_built() { return has_cooperative_matrix_kernel(); }
 
 FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& config, bool rotate_keys) {
   FlashRequest r;
@@ -230,6 +293,7 @@ FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& con
   r.rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
   r.kv_vec4_aligned = is_vec4_aligned(call.k) && is_vec4_aligned(call.v);
   r.kv_f16 = call.kv_f16;
+  r.q_f16 = call.q_f16;
   return r;
 }
 
@@ -242,8 +306,12 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
   if (forced == FlashVariant::Decode || (!forced && !cpu)) {
     if (const std::optional<FlashShape> decode = decode_shape(info, request)) return *decode;
   }
+  if (forced == FlashVariant::CoopMat || (!forced && !cpu && request.sq > 8)) {
+    if (const std::optional<FlashShape> coopmat = coopmat_shape(info, request)) return *coopmat;
+  }
   FlashShape f;
-  f.variant = forced && forced != FlashVariant::Decode ? *forced : cpu ? FlashVariant::Rows : FlashVariant::Team;
+  const bool own_kernel = forced == FlashVariant::Team || forced == FlashVariant::Rows;
+  f.variant = own_kernel ? *forced : cpu ? FlashVariant::Rows : FlashVariant::Team;
   const auto dim = static_cast<std::uint64_t>(head_dim);
   const std::uint32_t limit = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
   if (f.variant == FlashVariant::Rows) {

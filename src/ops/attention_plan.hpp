@@ -22,6 +22,7 @@ struct AttentionCall {
   Layout4 q, k, v, out;
   std::int64_t group = 1;  // query heads per kv head
   bool kv_f16 = false;     // k and v stored as f16
+  bool q_f16 = false;      // q and out stored as f16
   double scale = 1.0;
   bool explicit_positions = false;
   std::optional<RopeFrequencies> rope;  // frequencies at the largest position of the call
@@ -40,7 +41,9 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
 //    in phases when rows are few;
 //  - decode (flash_decode.comp): one workgroup per (batch, kv head, key range) serving all
 //    decode_rows = Sq * H / Hkv rows; teams of `team` subgroup lanes each take key_tile /
-//    (workgroup / team) keys per step.
+//    (workgroup / team) keys per step;
+//  - coopmat (flash_attention_coopmat.comp): row_blocks subgroups each taking cm_m query
+//    rows, multiplying cm_m x cm_k by cm_k x cm_n f16 tiles; key_tile keys per tile.
 struct FlashShape {
   FlashVariant variant = FlashVariant::Team;
   std::uint32_t slice = 32;     // head dims per invocation (team, decode)
@@ -53,7 +56,10 @@ struct FlashShape {
   std::uint32_t decode_rows = 0;  // Decode: query rows per workgroup (all of a kv head's)
   std::uint64_t shared_bytes = 0;  // shared memory a workgroup declares (team, decode)
   bool subgroup_sums = false;  // Team: team sums through subgroup shuffles (flash_sg_*)
+  std::uint32_t cm_m = 0, cm_n = 0, cm_k = 0;  // CoopMat: the matrix shape
+  std::uint32_t row_blocks = 0;                // CoopMat: subgroups of cm_m rows each
   std::uint32_t rows_per_workgroup() const {
+    if (variant == FlashVariant::CoopMat) return row_blocks * cm_m;
     return variant == FlashVariant::Decode ? decode_rows : workgroup / team / phases * lane_rows;
   }
 };
@@ -66,6 +72,7 @@ struct FlashRequest {
   std::int64_t rope_half = 1;     // rotary_dim / 2
   bool kv_vec4_aligned = true;    // K and V offsets and strides in multiples of 4 elements
   bool kv_f16 = false;            // K and V stored as f16 (the team kernel's tiles stay f16)
+  bool q_f16 = false;             // q (and out) f16
 };
 FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& config, bool rotate_keys);
 
@@ -73,6 +80,10 @@ FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& con
 // (force_flash_variant), else the device's pick (the table in attention_variants.hpp).
 // A CPU driver's workgroup shrinks to fit the rows.
 FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request);
+
+// Whether this build holds the cooperative-matrix kernel (its glslang knew
+// GL_KHR_cooperative_matrix), and the shader name a device's flash dispatch uses.
+bool coopmat_kernel_built();
 
 // How many key ranges to split the keys into: 1 (one pass) unless the query rows alone
 // give the device too few workgroups (decode); `requested` (AttentionConfig::key_splits)

@@ -17,13 +17,14 @@ enum class FlashVariant {
   Rows,    // flash_attention_rows.comp
   Team,    // flash_attention.comp
   Decode,  // flash_decode.comp
+  CoopMat, // flash_attention_coopmat.comp
 };
 enum class CombineVariant {
   Serial,    // attention_combine.comp
   Parallel,  // attention_combine_parallel.comp
 };
 
-inline constexpr std::array<VariantInfo, 3> kFlashVariants = {{
+inline constexpr std::array<VariantInfo, 4> kFlashVariants = {{
     {"rows", "flash_attention_rows.comp", "nothing (no subgroup operation, no shared memory but rotated-key tiles)",
      "CPU drivers (device type CPU), every call"},
     {"team", "flash_attention.comp (flash_sg_*: team sums by subgroup shuffles; flash_*: through shared memory)",
@@ -36,6 +37,11 @@ inline constexpr std::array<VariantInfo, 3> kFlashVariants = {{
      "on read; K/V offsets and strides in multiples of 4 elements; the q and merge tiles within min(24 KiB, "
      "shared memory)",
      "GPUs: Sq <= 8"},
+    {"coopmat", "flash_attention_coopmat.comp (built only where glslang knows GL_KHR_cooperative_matrix)",
+     "VK_KHR_cooperative_matrix with a subgroup f16 x f16 + f32 -> f32 shape whose N and K divide head_dim, "
+     "shaderFloat16, subgroup basic; f16 q, k and v; no keys rotated on read; the tiles within the "
+     "device's shared memory",
+     "GPUs: prefill (Sq > 8) where the device has the shape; forced on Mesa 26.1 lavapipe in ./run.sh test-trixie"},
 }};
 
 inline constexpr std::array<VariantInfo, 2> kCombineVariants = {{

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "runtime/context_state.hpp"
+#include "runtime/cooperative_matrix.hpp"
 #include "runtime/memory.hpp"
 #include "vk/check.hpp"
 
@@ -37,7 +38,24 @@ OwnedDevice::OwnedDevice(const PhysicalDevice& physical, const DeviceInfo& effec
   }
   if (effective.timeline_semaphore) {
     *tail = &timeline;
+    tail = &timeline.pNext;
     if (physical.timeline_needs_extension) extensions.push_back(VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME);
+  }
+  // Cooperative matrices (the coopmat flash kernel) where the effective device keeps a KHR
+  // shape, with the Vulkan memory model that kernel's SPIR-V declares.
+  KhrCooperativeMatrixFeatures coop;
+  coop.cooperativeMatrix = VK_TRUE;
+  VkPhysicalDeviceVulkanMemoryModelFeaturesKHR memory_model{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR};
+  memory_model.vulkanMemoryModel = VK_TRUE;
+  const bool khr_coop = physical.khr_cooperative_matrix &&
+                        std::any_of(effective.cooperative_matrix.begin(), effective.cooperative_matrix.end(),
+                                    [](const CooperativeMatrixShape& s) { return s.extension == "KHR"; });
+  if (khr_coop) {
+    *tail = &coop;
+    coop.pNext = &memory_model;
+    extensions.push_back(kKhrCooperativeMatrixExtension);
+    extensions.push_back(VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
   }
 
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};

@@ -98,7 +98,22 @@ PhysicalDevice query_device(VkInstance instance, VkPhysicalDevice device, std::u
     *feature_tail = &f16;
     feature_tail = &f16.pNext;
   }
-  if (has_timeline_struct) *feature_tail = &timeline;
+  if (has_timeline_struct) {
+    *feature_tail = &timeline;
+    feature_tail = &timeline.pNext;
+  }
+  // Cooperative matrices: the KHR feature, and the Vulkan memory model its GLSL needs
+  // (GL_KHR_cooperative_matrix's scopes come with GL_KHR_memory_scope_semantics, which
+  // makes glslang emit the VulkanMemoryModel capability).
+  KhrCooperativeMatrixFeatures coop;
+  VkPhysicalDeviceVulkanMemoryModelFeaturesKHR memory_model{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR};
+  const bool has_khr_coop = pd.has_extension(kKhrCooperativeMatrixExtension) &&
+                            pd.has_extension(VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME);
+  if (has_khr_coop) {
+    *feature_tail = &coop;
+    coop.pNext = &memory_model;
+  }
   vkGetPhysicalDeviceFeatures2(device, &features);
   pd.float16_needs_extension = !api12 && has_f16_struct;
   pd.timeline_needs_extension = has_timeline_struct;
@@ -126,7 +141,10 @@ PhysicalDevice query_device(VkInstance instance, VkPhysicalDevice device, std::u
 #ifdef VK_ARM_shader_core_builtins
   if (has_arm_core) info.compute_units = arm_core.shaderCoreCount;
 #endif
-  info.cooperative_matrix = query_cooperative_matrix(instance, device, pd.has_extension("VK_KHR_cooperative_matrix"),
+  // KHR shapes only where vkrope can enable what a shader using them needs.
+  pd.khr_cooperative_matrix =
+      has_khr_coop && coop.cooperativeMatrix == VK_TRUE && memory_model.vulkanMemoryModel == VK_TRUE;
+  info.cooperative_matrix = query_cooperative_matrix(instance, device, pd.khr_cooperative_matrix,
                                                      pd.has_extension(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME));
   info.subgroup_operations =
       (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? subgroup.supportedOperations : 0u;

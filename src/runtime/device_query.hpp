@@ -19,6 +19,8 @@ struct PhysicalDevice {
   std::uint32_t timestamp_valid_bits = 0;  // of the compute queue family
   bool float16_needs_extension = false;  // VK_KHR_shader_float16_int8 (API < 1.2)
   bool timeline_needs_extension = false;  // VK_KHR_timeline_semaphore (enabled wherever listed)
+  // VK_KHR_cooperative_matrix with its feature, and VK_KHR_vulkan_memory_model with its.
+  bool khr_cooperative_matrix = false;
   std::vector<std::string> extensions;
   std::array<std::uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
   bool has_extension(const char* name) const;

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "vkrope/version.hpp"
 
 namespace vkrope::cli {
 
@@ -33,6 +34,9 @@ void print_table(const std::vector<DeviceInfo>& devices, std::size_t chosen) {
     fmt::print("      cooperative matrix {}\n", shapes.empty() ? "none" : shapes);
   }
   fmt::print("* = default device (choose with --device or VKROPE_DEVICE)\n");
+  fmt::print("cooperative-matrix attention kernel: {}\n",
+             has_cooperative_matrix_kernel() ? "in this build (KHR f16 shapes)"
+                                             : "not in this build (its glslang lacks GL_KHR_cooperative_matrix)");
 }
 
 }  // namespace
