@@ -3,10 +3,11 @@
 // memory in tiles; no Sq x Skv buffer.
 //
 // Work split. A row is (query i, head g within its GQA group of G = H / Hkv heads), so the
-// G query heads that share a kv head share every K/V tile. Each row is served by a team of
-// TEAM = HEAD_DIM / SLICE invocations, each holding a SLICE-wide slice of q (rotated and
-// scaled) and of the accumulator, so registers stay small at any head_dim. A workgroup
-// has ROWS = WG / TEAM rows.
+// G query heads that share a kv head share every K/V tile. A team of TEAM = HEAD_DIM /
+// SLICE invocations serves ROW_TILE consecutive rows, each invocation holding a SLICE-wide
+// slice of q (rotated and scaled) and of the accumulator of every one of them: a register
+// tile of ROW_TILE rows x 4 keys (the shuffle build) or x 1 key, so each K or V vec4 read
+// from shared memory serves ROW_TILE rows. A workgroup has ROWS = WG / TEAM x ROW_TILE rows.
 // Grid: x = row tiles of ROWS rows; y = kv head; z = batch * splits.
 // Bindings: 0 q [B, Sq, H, D]; 1 k, 2 v [B, Skv, Hkv, D]; 3 out [B, Sq, H, D];
 //   4 int positions[Sq + Skv] (EXPLICIT_POSITIONS: queries then keys);
@@ -54,6 +55,7 @@ layout(constant_id = 11) const bool SPLIT = false;
 layout(constant_id = 12) const bool EXPLICIT_POSITIONS = false;
 layout(constant_id = 13) const bool ROPE_K = false;  // rotate k (off when a KvCache holds rotated keys)
 layout(constant_id = 14) const uint SLICE = 16;     // head dims per invocation: a multiple of 4 dividing HEAD_DIM
+layout(constant_id = 16) const uint ROW_TILE = 1;   // rows per team
 // Team sums through subgroup shuffles instead of shared memory: a separate build
 // (SUBGROUP_SUMS_BUILD; the plain one declares no subgroup capability, so it stays valid on
 // devices without shuffles). The host picks it only where the device has subgroup shuffles,
@@ -68,6 +70,7 @@ const bool SUBGROUP_SUMS = false;
 
 const uint TEAM = HEAD_DIM / SLICE;
 const uint VEC = SLICE / 4u;  // vec4s per slice
+const uint R = ROW_TILE;
 
 Q_BUFFER(0, QBuf, q_buf);
 KV_BUFFER(1, KBuf, k_buf);
@@ -101,7 +104,7 @@ shared vec4 sk[PACKED_K ? 1u : KEY_TILE * HEAD_DIM / 4u];
 // Partial dots [row][key][team member], each (row, key) padded to an odd number of words
 // so the members summing different keys read different banks.
 const uint DOT_STRIDE = TEAM + 1u;
-shared float sdot[(gl_WorkGroupSize.x / TEAM) * KEY_TILE * DOT_STRIDE];
+shared float sdot[(gl_WorkGroupSize.x / TEAM) * ROW_TILE * KEY_TILE * DOT_STRIDE];
 
 vec4 unpack_half4(uvec2 w) { return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)); }
 vec4 tile_k(uint i) { return PACKED_K ? unpack_half4(sk_packed[i]) : sk[i]; }
@@ -158,7 +161,8 @@ float logit(uint j, uint t, int qp, float slope, uint dot_base) {
 
 void main() {
   const uint WG = gl_WorkGroupSize.x;
-  const uint ROWS = WG / TEAM;
+  const uint TEAMS = WG / TEAM;
+  const uint ROWS = TEAMS * R;
   const uint lid = gl_LocalInvocationID.x;
   // (With subgroup sums a team is TEAM consecutive lanes of one subgroup.)
 #if defined(SUBGROUP_SUMS_BUILD)
@@ -167,38 +171,51 @@ void main() {
   const uint team_lane = lid;
 #endif
   const uint member = team_lane % TEAM;
-  const uint local_row = team_lane / TEAM;  // >= ROWS for the few invocations past the last team
+  const uint team = team_lane / TEAM;  // >= TEAMS for the few invocations past the last team
+  const bool team_valid = team < TEAMS;
   const uint group = pc.heads / pc.kv_heads;
   const uint rows = pc.sq * group;
   const uint first_row = (pc.group_x + gl_WorkGroupID.x) * ROWS;
-  const uint row = first_row + local_row;
-  const bool row_active = local_row < ROWS && row < rows;
-  const uint safe_row = min(row, rows - 1u);
-  const uint qi = safe_row / group;
   const uint kvh = pc.group_y + gl_WorkGroupID.y;
-  const uint h = kvh * group + safe_row % group;
   const uint b = (pc.group_z + gl_WorkGroupID.z) % pc.batch;
   const uint split = (pc.group_z + gl_WorkGroupID.z) / pc.batch;
   const uint dim0 = member * SLICE;  // this invocation's first head dim
 
-  // This row's slice of q, rotated at its position and scaled.
-  const uint q_base = pc.q_offset + b * pc.q_batch + qi * pc.q_seq + h * pc.q_head;
-  const int qp = query_position(qi);
-  vec4 q[VEC];
-  vec4 acc[VEC];
-  [[unroll]] for (uint c = 0u; c < VEC; ++c) {
-    acc[c] = vec4(0.0);
-    vec4 x = vec4(Q_LOAD2(q_buf, q_base + dim0 + 4u * c), Q_LOAD2(q_buf, q_base + dim0 + 4u * c + 2u));
-    if (ROPE_Q) {
-      [[unroll]] for (uint e = 0u; e < 4u; ++e) {
-        const uint d = dim0 + 4u * c + e;
-        if (d < 2u * ROPE_HALF) {
-          const float other = q_element(q_base + rope_partner(d, ROPE_HALF, ROPE_INTERLEAVED));
-          x[e] = rope_rotate_element(x[e], other, d, uint(qp), ROPE_HALF, ROPE_INTERLEAVED);
+  // The team's rows (rows past the last compute on a copy of it; nothing is written).
+  bool row_active[R];
+  uint qi[R], h[R], dot_base[R];
+  int qp[R];
+  float slope[R];
+  vec4 q[R * VEC];
+  vec4 acc[R * VEC];
+  float m[R], l[R];
+  [[unroll]] for (uint r = 0u; r < R; ++r) {
+    const uint row = first_row + team * R + r;
+    row_active[r] = team_valid && row < rows;
+    const uint safe_row = min(row, rows - 1u);
+    qi[r] = safe_row / group;
+    h[r] = kvh * group + safe_row % group;
+    qp[r] = query_position(qi[r]);
+    slope[r] = ALIBI ? slopes[h[r]] : 0.0;
+    dot_base[r] = ((team * R + r) * KEY_TILE) * DOT_STRIDE;
+    m[r] = NEG_INF;
+    l[r] = 0.0;
+    // This row's slice of q, rotated at its position and scaled.
+    const uint q_base = pc.q_offset + b * pc.q_batch + qi[r] * pc.q_seq + h[r] * pc.q_head;
+    [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+      acc[r * VEC + c] = vec4(0.0);
+      vec4 x = vec4(Q_LOAD2(q_buf, q_base + dim0 + 4u * c), Q_LOAD2(q_buf, q_base + dim0 + 4u * c + 2u));
+      if (ROPE_Q) {
+        [[unroll]] for (uint e = 0u; e < 4u; ++e) {
+          const uint d = dim0 + 4u * c + e;
+          if (d < 2u * ROPE_HALF) {
+            const float other = q_element(q_base + rope_partner(d, ROPE_HALF, ROPE_INTERLEAVED));
+            x[e] = rope_rotate_element(x[e], other, d, uint(qp[r]), ROPE_HALF, ROPE_INTERLEAVED);
+          }
         }
       }
+      q[r * VEC + c] = x * pc.scale;
     }
-    q[c] = x * pc.scale;
   }
 
   // Keys this workgroup looks at: its split's range, narrowed to what its rows can see.
@@ -214,12 +231,8 @@ void main() {
     }
   }
 
-  const float slope = ALIBI ? slopes[h] : 0.0;
   const uint k_base = pc.k_offset + b * pc.k_batch + kvh * pc.k_head;
   const uint v_base = pc.v_offset + b * pc.v_batch + kvh * pc.v_head;
-  const uint dot_base = (local_row * KEY_TILE) * DOT_STRIDE;
-  float m = NEG_INF;
-  float l = 0.0;
 
   for (uint t = key_begin; t < key_end; t += KEY_TILE) {
     barrier();  // the previous tile is no longer read
@@ -240,77 +253,107 @@ void main() {
         const uint i = p - j * ROPE_HALF;
         if (t + j < key_end) {
           const uvec2 e = (ROPE_INTERLEAVED ? uvec2(2u * i, 2u * i + 1u) : uvec2(i, i + ROPE_HALF)) + j * HEAD_DIM;
-          const vec2 r = rotate(vec2(sk[e.x >> 2u][e.x & 3u], sk[e.y >> 2u][e.y & 3u]),
-                                rope_rotation(uint(key_position(t + j)), i, ROPE_HALF));
-          sk[e.x >> 2u][e.x & 3u] = r.x;
-          sk[e.y >> 2u][e.y & 3u] = r.y;
+          const vec2 rot = rotate(vec2(sk[e.x >> 2u][e.x & 3u], sk[e.y >> 2u][e.y & 3u]),
+                                  rope_rotation(uint(key_position(t + j)), i, ROPE_HALF));
+          sk[e.x >> 2u][e.x & 3u] = rot.x;
+          sk[e.y >> 2u][e.y & 3u] = rot.y;
         }
       }
       barrier();
     }
-    // This slice's share of q . k for every key of the tile.
+    // This slice's share of q . k for every row of the team and key of the tile: each K vec4
+    // read serves the R rows.
     if (SUBGROUP_SUMS) {  // 4 keys at a time, summed across the team; member 0 stores them
       for (uint j = 0u; j < KEY_TILE; j += 4u) {
-        vec4 partial = vec4(0.0);
+        vec4 partial[R];
+        [[unroll]] for (uint r = 0u; r < R; ++r) partial[r] = vec4(0.0);
         [[unroll]] for (uint k = 0u; k < 4u; ++k) {
-          [[unroll]] for (uint c = 0u; c < VEC; ++c) partial[k] += dot(q[c], tile_k(((j + k) * HEAD_DIM + dim0) / 4u + c));
+          [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+            const vec4 key = tile_k(((j + k) * HEAD_DIM + dim0) / 4u + c);
+            [[unroll]] for (uint r = 0u; r < R; ++r) partial[r][k] += dot(q[r * VEC + c], key);
+          }
         }
-        partial = team_sum4(partial);
-        if (member == 0u) {
-          [[unroll]] for (uint k = 0u; k < 4u; ++k) sdot[dot_base + (j + k) * DOT_STRIDE] = partial[k];
+        [[unroll]] for (uint r = 0u; r < R; ++r) {
+          partial[r] = team_sum4(partial[r]);
+          if (member == 0u) {
+            [[unroll]] for (uint k = 0u; k < 4u; ++k) sdot[dot_base[r] + (j + k) * DOT_STRIDE] = partial[r][k];
+          }
         }
       }
-    } else if (local_row < ROWS) {
+    } else if (team_valid) {
       for (uint j = 0u; j < KEY_TILE; ++j) {
-        float partial = 0.0;
-        [[unroll]] for (uint c = 0u; c < VEC; ++c) partial += dot(q[c], tile_k((j * HEAD_DIM + dim0) / 4u + c));
-        sdot[dot_base + j * DOT_STRIDE + member] = partial;
+        float partial[R];
+        [[unroll]] for (uint r = 0u; r < R; ++r) partial[r] = 0.0;
+        [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+          const vec4 key = tile_k((j * HEAD_DIM + dim0) / 4u + c);
+          [[unroll]] for (uint r = 0u; r < R; ++r) partial[r] += dot(q[r * VEC + c], key);
+        }
+        [[unroll]] for (uint r = 0u; r < R; ++r) sdot[dot_base[r] + j * DOT_STRIDE + member] = partial[r];
       }
     }
     barrier();
-    if (row_active) {
-      // The tile's logits twice (their sums are cheap shared reads): first for the tile's
-      // max, so the running max and the accumulator are updated once per tile, not per key.
-      float m_tile = NEG_INF;
-      for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) m_tile = max(m_tile, logit(j, t, qp, slope, dot_base));
-      if (m_tile != NEG_INF) {  // something visible in this tile
-        const float m_new = max(m, m_tile);
-        const float correction = exp(m - m_new);  // 0 while m is -inf
-        l *= correction;
-        [[unroll]] for (uint c = 0u; c < VEC; ++c) acc[c] *= correction;
-        for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) {
-          const float p = exp(logit(j, t, qp, slope, dot_base) - m_new);  // 0 for masked keys
-          l += p;
-          [[unroll]] for (uint c = 0u; c < VEC; ++c) acc[c] += p * tile_v((j * HEAD_DIM + dim0) / 4u + c);
+    if (team_valid) {
+      // The tile's logits twice (their sums are cheap shared reads): first for each row's
+      // tile max, so the running maxima and accumulators are updated once per tile, not per key.
+      float m_tile[R];
+      [[unroll]] for (uint r = 0u; r < R; ++r) m_tile[r] = NEG_INF;
+      for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) {
+        [[unroll]] for (uint r = 0u; r < R; ++r) m_tile[r] = max(m_tile[r], logit(j, t, qp[r], slope[r], dot_base[r]));
+      }
+      bool seen = false;  // something visible to some row in this tile
+      float m_new[R];
+      [[unroll]] for (uint r = 0u; r < R; ++r) {
+        m_new[r] = max(m[r], m_tile[r]);
+        if (m_tile[r] != NEG_INF) {
+          const float correction = exp(m[r] - m_new[r]);  // 0 while m is -inf
+          l[r] *= correction;
+          [[unroll]] for (uint c = 0u; c < VEC; ++c) acc[r * VEC + c] *= correction;
+          seen = true;
         }
-        m = m_new;
+      }
+      if (seen) {
+        for (uint j = 0u; j < KEY_TILE && t + j < key_end; ++j) {
+          float p[R];
+          [[unroll]] for (uint r = 0u; r < R; ++r) {
+            // 0 for masked keys, and for rows that see nothing in the tile
+            p[r] = m_tile[r] != NEG_INF ? exp(logit(j, t, qp[r], slope[r], dot_base[r]) - m_new[r]) : 0.0;
+            l[r] += p[r];
+          }
+          [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+            const vec4 value = tile_v((j * HEAD_DIM + dim0) / 4u + c);
+            [[unroll]] for (uint r = 0u; r < R; ++r) acc[r * VEC + c] += p[r] * value;
+          }
+        }
+        [[unroll]] for (uint r = 0u; r < R; ++r) m[r] = m_new[r];
       }
     }
   }
 
-  if (!row_active) return;
-  if (SPLIT) {
-    const uint base = partial_row(split, b, qi, h);
-    if (member == 0u) {
-      partials[base + HEAD_DIM] = m;
-      partials[base + HEAD_DIM + 1u] = l;
+  [[unroll]] for (uint r = 0u; r < R; ++r) {
+    if (!row_active[r]) continue;
+    if (SPLIT) {
+      const uint base = partial_row(split, b, qi[r], h[r]);
+      if (member == 0u) {
+        partials[base + HEAD_DIM] = m[r];
+        partials[base + HEAD_DIM + 1u] = l[r];
+      }
+      [[unroll]] for (uint c = 0u; c < VEC; ++c) {
+        [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + dim0 + 4u * c + e] = acc[r * VEC + c][e];
+      }
+      continue;
     }
+    float sum = l[r], correction = 1.0;
+    if (SINKS) {
+      const float sink = sinks[h[r]];
+      const float m_final = max(m[r], sink);
+      correction = exp(m[r] - m_final);
+      sum = sum * correction + exp(sink - m_final);
+    }
+    const float inv_l = sum > 0.0 ? correction / sum : 0.0;
+    const uint o_base = pc.o_offset + b * pc.o_batch + qi[r] * pc.o_seq + h[r] * pc.o_head + dim0;
     [[unroll]] for (uint c = 0u; c < VEC; ++c) {
-      [[unroll]] for (uint e = 0u; e < 4u; ++e) partials[base + dim0 + 4u * c + e] = acc[c][e];
+      Q_STORE2(o_buf, o_base + 4u * c, acc[r * VEC + c].xy * inv_l);
+      Q_STORE2(o_buf, o_base + 4u * c + 2u, acc[r * VEC + c].zw * inv_l);
     }
-    return;
-  }
-  if (SINKS) {
-    const float sink = sinks[h];
-    const float m_final = max(m, sink);
-    const float c = exp(m - m_final);
-    l = l * c + exp(sink - m_final);
-    [[unroll]] for (uint i = 0u; i < VEC; ++i) acc[i] *= c;
-  }
-  const float inv_l = l > 0.0 ? 1.0 / l : 0.0;
-  const uint o_base = pc.o_offset + b * pc.o_batch + qi * pc.o_seq + h * pc.o_head + dim0;
-  [[unroll]] for (uint c = 0u; c < VEC; ++c) {
-    Q_STORE2(o_buf, o_base + 4u * c, acc[c].xy * inv_l);
-    Q_STORE2(o_buf, o_base + 4u * c + 2u, acc[c].zw * inv_l);
   }
 }

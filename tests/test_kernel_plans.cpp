@@ -118,9 +118,17 @@ TEST(KernelPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
       const FlashShape prefill = detail::flash_shape(info, {.head_dim = d, .sq = 512, .group = 4});
       EXPECT_EQ(prefill.variant, FlashVariant::Team) << g.name;
       EXPECT_LE(prefill.shared_bytes, g.shared_kib * 1024u) << g.name;
-      // Team sums through shuffles where the 64-invocation workgroup is whole subgroups
-      // (not on 128-lane subgroups), with teams of D / 32 lanes.
-      EXPECT_EQ(prefill.subgroup_sums, g.max_subgroup <= 64 && prefill.team <= g.min_subgroup) << g.name << " D" << d;
+      // Team sums through shuffles where the workgroup is whole subgroups, with teams of
+      // D / 32 lanes; 128-invocation workgroups where the tiles still hold 16 keys, two rows
+      // per team where they hold 8.
+      EXPECT_EQ(prefill.subgroup_sums, prefill.workgroup % g.max_subgroup == 0 && prefill.team <= g.min_subgroup)
+          << g.name << " D" << d;
+      EXPECT_TRUE(prefill.workgroup == 64 || prefill.workgroup == 128) << g.name << " D" << d;
+      if (g.shared_kib >= 48) {
+        EXPECT_EQ(prefill.workgroup, 128u) << g.name << " D" << d;
+      }
+      EXPECT_EQ(prefill.lane_rows, prefill.key_tile >= 8 ? 2u : 1u) << g.name << " D" << d;
+      EXPECT_EQ(prefill.rows_per_workgroup(), prefill.workgroup / prefill.team * prefill.lane_rows) << g.name;
       DeviceInfo baseline = info;
       baseline.subgroup_operations = subgroup_ops::basic;
       EXPECT_FALSE(detail::flash_shape(baseline, {.head_dim = d, .sq = 512, .group = 4}).subgroup_sums) << g.name;

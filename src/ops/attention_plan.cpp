@@ -347,14 +347,29 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
         break;
       }
     f.team = static_cast<std::uint32_t>(head_dim) / f.slice;
-    f.workgroup = std::max(1u, limit / f.team) * f.team;
+    // A team serves two rows (a register tile of 2 rows: each K and V vec4 read from shared
+    // memory feeds both; q and acc of both stay near 2 x 2 x 32 floats a lane), in
+    // workgroups of 128 invocations where the tiles still hold 16 keys, else 64. With one
+    // shared-memory budget more teams mean fewer keys per tile (the partial dots grow with
+    // the rows); under 8 keys a tile the second row is dropped.
     // Per key: K and V in their storage type (f16 keys rotated in the tile stay f32) and
     // the partial dots, (team + 1) words per row.
     const std::uint64_t k_bytes = request.kv_f16 && !rope_keys ? 2 : 4, v_bytes = request.kv_f16 ? 2 : 4;
-    const std::uint64_t per_key_bytes = (k_bytes + v_bytes) * dim + 4u * (f.workgroup / f.team) * (f.team + 1);
-    f.key_tile = static_cast<std::uint32_t>(
-        std::bit_floor(std::clamp<std::uint64_t>(info.shared_memory_bytes / per_key_bytes, 1, 32)));
-    f.shared_bytes = f.key_tile * per_key_bytes;
+    // (The kernel also declares one-element placeholders for the tile arrays its build does
+    // not use: 32 bytes at most, kept out of the budget.)
+    const std::uint64_t budget = info.shared_memory_bytes > 32 ? info.shared_memory_bytes - 32 : 0;
+    const auto tile_keys = [&](std::uint32_t workgroup, std::uint32_t row_tile) {
+      const std::uint64_t per_key = (k_bytes + v_bytes) * dim + 4u * (workgroup / f.team) * row_tile * (f.team + 1);
+      return std::bit_floor(std::clamp<std::uint64_t>(budget / per_key, 1, 32));
+    };
+    const std::uint32_t wide = std::min({128u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
+    f.workgroup = std::max(1u, limit / f.team) * f.team;
+    f.lane_rows = 2;
+    if (const std::uint32_t w = std::max(1u, wide / f.team) * f.team; tile_keys(w, 2) >= 16) f.workgroup = w;
+    if (tile_keys(f.workgroup, 2) < 8) f.lane_rows = 1;
+    f.key_tile = static_cast<std::uint32_t>(tile_keys(f.workgroup, f.lane_rows));
+    f.shared_bytes = f.key_tile * ((k_bytes + v_bytes) * dim +
+                                   4u * (f.workgroup / f.team) * f.lane_rows * (f.team + 1));
     // Team sums through subgroup shuffles where teams fit whole subgroups (see
     // flash_attention.comp): a power-of-two team within the smallest subgroup, workgroups
     // of whole largest subgroups, tiles of whole 4-key steps.
