@@ -15,8 +15,9 @@
 //   7 float slopes[H] (ALiBi); 8 float partials (SPLIT; layout in attention_partials.glsl).
 // Push constants: AttentionPush (attention_params.glsl).
 //
-// Per key tile of KEY_TILE keys: the workgroup loads K and V into shared memory in their
-// storage type (f16 stays f16; keys rotated in the tile, ROPE_K, are kept f32); each
+// Per key tile of KEY_TILE keys: the workgroup stores K and V into shared memory in their
+// storage type (f16 stays f16; keys rotated in the tile, ROPE_K, are kept f32), from
+// registers it loaded them into during the previous tile (fetch_tile, below); each
 // invocation writes its slice's partial q . k for every key of the tile to shared memory;
 // then each member of a team sums its row's partials into the logit s = (q . k) * scale ->
 // softcap -> - slope * |p_q - p_k|, -inf where invisible (causal, window), takes the
@@ -133,6 +134,31 @@ uvec2 kv_words4(uint i, bool values) {
 uvec2 kv_words4(uint i, bool values) { return uvec2(0u); }  // never called
 #endif
 
+// Register double buffering: the next tile's K and V are loaded from global memory into
+// registers (STAGED 16-byte vectors of each per invocation) before the current tile's math,
+// and stored to shared memory after it, so the loads' latency hides behind the math (Vulkan
+// has no asynchronous copy). The host keeps STAGED <= 8 (the tile within 8 vectors per
+// invocation), so this costs at most 16 registers' worth of vec4s.
+const uint TILE_VEC4 = KEY_TILE * HEAD_DIM / 4u;
+const uint STAGED = (TILE_VEC4 + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
+
+// K or V element i .. i + 3 as stored: f16 as two words (packed tiles), f32 as four.
+uvec4 kv_raw4(uint i, bool values, bool packed) {
+  return packed ? uvec4(kv_words4(i, values), 0u, 0u) : floatBitsToUint(kv_load4(i, values));
+}
+
+// Tile t's K and V (zeros past key_end) into registers: vector e = lid + i * WG of the tile.
+void fetch_tile(uint t, uint key_end, uint k_base, uint v_base, out uvec4 ks[STAGED], out uvec4 vs[STAGED]) {
+  [[unroll]] for (uint i = 0u; i < STAGED; ++i) {
+    const uint e = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x;
+    const uint j = (4u * e) / HEAD_DIM;
+    const uint d = 4u * e - j * HEAD_DIM;
+    const bool in_range = e < TILE_VEC4 && t + j < key_end;
+    ks[i] = in_range ? kv_raw4(k_base + (t + j) * pc.k_seq + d, false, PACKED_K) : uvec4(0u);
+    vs[i] = in_range ? kv_raw4(v_base + (t + j) * pc.v_seq + d, true, PACKED_V) : uvec4(0u);
+  }
+}
+
 // The team's sums of 4 keys' partial dots (every member gets them).
 vec4 team_sum4(vec4 x) {
 #if defined(SUBGROUP_SUMS_BUILD)
@@ -234,18 +260,21 @@ void main() {
   const uint k_base = pc.k_offset + b * pc.k_batch + kvh * pc.k_head;
   const uint v_base = pc.v_offset + b * pc.v_batch + kvh * pc.v_head;
 
+  uvec4 staged_k[STAGED], staged_v[STAGED];
+  if (key_begin < key_end) fetch_tile(key_begin, key_end, k_base, v_base, staged_k, staged_v);
   for (uint t = key_begin; t < key_end; t += KEY_TILE) {
     barrier();  // the previous tile is no longer read
-    for (uint e = lid; e < KEY_TILE * HEAD_DIM / 4u; e += WG) {
-      const uint j = (4u * e) / HEAD_DIM;
-      const uint d = 4u * e - j * HEAD_DIM;
-      const bool in_range = t + j < key_end;
-      const uint ki = k_base + (t + j) * pc.k_seq + d, vi = v_base + (t + j) * pc.v_seq + d;
-      if (PACKED_K) sk_packed[e] = in_range ? kv_words4(ki, false) : uvec2(0u);
-      else sk[e] = in_range ? kv_load4(ki, false) : vec4(0.0);
-      if (PACKED_V) sv_packed[e] = in_range ? kv_words4(vi, true) : uvec2(0u);
-      else sv[e] = in_range ? kv_load4(vi, true) : vec4(0.0);
+    [[unroll]] for (uint i = 0u; i < STAGED; ++i) {
+      const uint e = lid + i * WG;
+      if (e < TILE_VEC4) {
+        if (PACKED_K) sk_packed[e] = staged_k[i].xy;
+        else sk[e] = uintBitsToFloat(staged_k[i]);
+        if (PACKED_V) sv_packed[e] = staged_v[i].xy;
+        else sv[e] = uintBitsToFloat(staged_v[i]);
+      }
     }
+    // The next tile's loads, in flight during this tile's math.
+    if (t + KEY_TILE < key_end) fetch_tile(t + KEY_TILE, key_end, k_base, v_base, staged_k, staged_v);
     barrier();
     if (ROPE_K) {
       for (uint p = lid; p < KEY_TILE * ROPE_HALF; p += WG) {

@@ -128,6 +128,8 @@ TEST(KernelPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
         EXPECT_EQ(prefill.workgroup, 128u) << g.name << " D" << d;
       }
       EXPECT_EQ(prefill.lane_rows, prefill.key_tile >= 8 ? 2u : 1u) << g.name << " D" << d;
+      // The next tile staged in registers: at most 8 vec4s of K (and of V) per invocation.
+      EXPECT_LE(prefill.key_tile * static_cast<std::uint64_t>(d / 4), 8ull * prefill.workgroup) << g.name << " D" << d;
       EXPECT_EQ(prefill.rows_per_workgroup(), prefill.workgroup / prefill.team * prefill.lane_rows) << g.name;
       DeviceInfo baseline = info;
       baseline.subgroup_operations = subgroup_ops::basic;

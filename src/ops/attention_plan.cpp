@@ -358,9 +358,12 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
     // (The kernel also declares one-element placeholders for the tile arrays its build does
     // not use: 32 bytes at most, kept out of the budget.)
     const std::uint64_t budget = info.shared_memory_bytes > 32 ? info.shared_memory_bytes - 32 : 0;
+    // A tile is also at most 8 vec4s of K (and of V) per invocation: the registers the
+    // kernel stages the next tile in (its double buffering).
     const auto tile_keys = [&](std::uint32_t workgroup, std::uint32_t row_tile) {
       const std::uint64_t per_key = (k_bytes + v_bytes) * dim + 4u * (workgroup / f.team) * row_tile * (f.team + 1);
-      return std::bit_floor(std::clamp<std::uint64_t>(budget / per_key, 1, 32));
+      const std::uint64_t staged = std::max<std::uint64_t>(1, 8u * workgroup / (dim / 4));
+      return std::bit_floor(std::clamp<std::uint64_t>(std::min(budget / per_key, staged), 1, 32));
     };
     const std::uint32_t wide = std::min({128u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
     f.workgroup = std::max(1u, limit / f.team) * f.team;
