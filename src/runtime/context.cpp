@@ -48,6 +48,7 @@ OwnedDevice::OwnedDevice(const PhysicalDevice& physical, const DeviceInfo& effec
   VkPhysicalDeviceVulkanMemoryModelFeaturesKHR memory_model{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR};
   memory_model.vulkanMemoryModel = VK_TRUE;
+  memory_model.vulkanMemoryModelDeviceScope = VK_TRUE;  // (else Device-scope atomics in any shader are invalid)
   const bool khr_coop = physical.khr_cooperative_matrix &&
                         std::any_of(effective.cooperative_matrix.begin(), effective.cooperative_matrix.end(),
                                     [](const CooperativeMatrixShape& s) { return s.extension == "KHR"; });

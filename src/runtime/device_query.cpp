@@ -141,9 +141,12 @@ PhysicalDevice query_device(VkInstance instance, VkPhysicalDevice device, std::u
 #ifdef VK_ARM_shader_core_builtins
   if (has_arm_core) info.compute_units = arm_core.shaderCoreCount;
 #endif
-  // KHR shapes only where vkrope can enable what a shader using them needs.
-  pd.khr_cooperative_matrix =
-      has_khr_coop && coop.cooperativeMatrix == VK_TRUE && memory_model.vulkanMemoryModel == VK_TRUE;
+  // KHR shapes only where vkrope can enable what a shader using them needs. The memory
+  // model's device scope too: with vulkanMemoryModel on and it off, any shader using Device
+  // scope (a caller's atomicAdd in a vkrope::Kernel, say) becomes invalid.
+  pd.khr_cooperative_matrix = has_khr_coop && coop.cooperativeMatrix == VK_TRUE &&
+                              memory_model.vulkanMemoryModel == VK_TRUE &&
+                              memory_model.vulkanMemoryModelDeviceScope == VK_TRUE;
   info.cooperative_matrix = query_cooperative_matrix(instance, device, pd.khr_cooperative_matrix,
                                                      pd.has_extension(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME));
   info.subgroup_operations =
