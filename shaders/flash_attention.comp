@@ -84,6 +84,7 @@ layout(std430, set = 0, binding = 7) readonly buffer Slopes { float slopes[]; };
 layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[]; };
 
 #include "attention_partials.glsl"
+#include "attention_positions.glsl"
 #include "rope_rotation.glsl"
 
 // K and V tiles in their storage type: f16 stays f16 in shared memory (4 halves per uvec2:
@@ -110,14 +111,6 @@ shared float sdot[(gl_WorkGroupSize.x / TEAM) * ROW_TILE * KEY_TILE * DOT_STRIDE
 vec4 unpack_half4(uvec2 w) { return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)); }
 vec4 tile_k(uint i) { return PACKED_K ? unpack_half4(sk_packed[i]) : sk[i]; }
 vec4 tile_v(uint i) { return PACKED_V ? unpack_half4(sv_packed[i]) : sv[i]; }
-
-int query_position(uint i) { return EXPLICIT_POSITIONS ? positions[i] : int(pc.skv) - int(pc.sq) + int(i); }
-int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : int(j); }
-
-float q_element(uint i) {  // any index (packed f16 reads whole words)
-  const vec2 pair = Q_LOAD2(q_buf, i & ~1u);
-  return (i & 1u) == 0u ? pair.x : pair.y;
-}
 
 vec4 kv_load4(uint i, bool values) {
   if (values) return vec4(KV_LOAD2(v_buf, i), KV_LOAD2(v_buf, i + 2u));

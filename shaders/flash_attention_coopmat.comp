@@ -78,6 +78,7 @@ layout(std430, set = 0, binding = 7) readonly buffer Slopes { float slopes[]; };
 layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[]; };
 
 #include "attention_partials.glsl"
+#include "attention_positions.glsl"
 #include "rope_rotation.glsl"
 
 shared float16_t sq[TILE_ROWS * HALF_STRIDE];
@@ -92,14 +93,6 @@ shared float row_scale[TILE_ROWS];  // this tile's rescale factor e^(m_old - m_n
 #define MatA coopmat<float16_t, gl_ScopeSubgroup, CM_M, CM_K, gl_MatrixUseA>
 #define MatB coopmat<float16_t, gl_ScopeSubgroup, CM_K, CM_N, gl_MatrixUseB>
 #define MatAcc coopmat<float, gl_ScopeSubgroup, CM_M, CM_N, gl_MatrixUseAccumulator>
-
-int query_position(uint i) { return EXPLICIT_POSITIONS ? positions[i] : int(pc.skv) - int(pc.sq) + int(i); }
-int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : int(j); }
-
-float q_element(uint i) {  // any index (packed f16 reads whole words)
-  const vec2 pair = Q_LOAD2(q_buf, i & ~1u);
-  return (i & 1u) == 0u ? pair.x : pair.y;
-}
 
 // Four halves of k or v as stored (i a multiple of 4), into a shared tile.
 void copy_kv4(uint i, bool values, uint to, bool in_range) {

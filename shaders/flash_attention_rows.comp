@@ -58,15 +58,13 @@ layout(std430, set = 0, binding = 7) readonly buffer Slopes { float slopes[]; };
 layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[]; };
 
 #include "attention_partials.glsl"
+#include "attention_positions.glsl"
 #include "rope_rotation.glsl"
 
 // Only rotated keys use the tiles (a tile of unrotated keys may exceed shared memory).
 const uint SHARED_KEYS = DIRECT_KV ? 1u : KEY_TILE;
 shared vec4 sk[SHARED_KEYS * VEC];  // [key][vec4 of the head dim]
 shared vec4 sv[SHARED_KEYS * VEC];
-
-int query_position(uint i) { return EXPLICIT_POSITIONS ? positions[i] : int(pc.skv) - int(pc.sq) + int(i); }
-int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : int(j); }
 
 uvec2 rope_pair(uint pair) { return ROPE_INTERLEAVED ? uvec2(2u * pair, 2u * pair + 1u) : uvec2(pair, pair + ROPE_HALF); }
 

@@ -79,6 +79,7 @@ layout(std430, set = 0, binding = 7) readonly buffer Slopes { float slopes[]; };
 layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[]; };
 
 #include "attention_partials.glsl"
+#include "attention_positions.glsl"
 #include "rope_rotation.glsl"
 
 // The rows' scaled (and rotated) q; then each team's final (m, l, acc) for the merge.
@@ -86,14 +87,6 @@ shared vec4 q_tile[ROWS * (HEAD_DIM / 4u)];
 shared float team_m[TEAMS * ROWS];
 shared float team_l[TEAMS * ROWS];
 shared vec4 team_acc[TEAMS * ROWS * (HEAD_DIM / 4u)];
-
-int query_position(uint i) { return EXPLICIT_POSITIONS ? positions[i] : int(pc.skv) - int(pc.sq) + int(i); }
-int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : int(j); }
-
-float q_element(uint i) {  // any index (packed f16 reads whole words)
-  const vec2 pair = Q_LOAD2(q_buf, i & ~1u);
-  return (i & 1u) == 0u ? pair.x : pair.y;
-}
 
 // Element d of the q row at row_base, rotated at `position`.
 float rotated_q(uint d, uint position, uint row_base) {

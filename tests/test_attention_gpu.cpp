@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "ops/attention_plan.hpp"
+#include "vkrope/version.hpp"
 #include "conformance/attention_case.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/check.hpp"
@@ -424,7 +425,7 @@ TEST_P(AttentionOptionTest, CoopMatKernelMatchesReference) {
   const bool runs = detail::flash_shape(info, probe).variant == detail::FlashVariant::CoopMat;
   const char* expect = std::getenv("VKROPE_EXPECT_COOPMAT");
   if (!runs) {
-    const std::string why = !detail::coopmat_kernel_built() ? "this build's glslang lacks GL_KHR_cooperative_matrix"
+    const std::string why = !has_cooperative_matrix_kernel() ? "this build's glslang lacks GL_KHR_cooperative_matrix"
                             : info.cooperative_matrix.empty()
                                 ? "the device reports no cooperative-matrix shape"
                                 : "the device has no KHR f16 x f16 + f32 -> f32 shape dividing head_dim 64";

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ops/attention_plan.hpp"
+#include "vkrope/version.hpp"
 #include "ops/rope_variants.hpp"
 
 namespace vkrope::test {
@@ -177,7 +178,7 @@ TEST(KernelPlan, F16PrefillTakesCooperativeMatricesWhereTheDeviceHasThem) {
       // (D 256 in 16 KiB).
       const std::uint64_t budget = std::min<std::uint64_t>(49152, g.shared_kib * 1024u);
       const bool fits = (c.m + 2ull * std::lcm(c.n, c.k)) * static_cast<std::uint64_t>(d + 8) * 2 <= budget;
-      if (!detail::coopmat_kernel_built() || d % c.n != 0 || d % c.k != 0 || !fits) {
+      if (!has_cooperative_matrix_kernel() || d % c.n != 0 || d % c.k != 0 || !fits) {
         EXPECT_EQ(f.variant, FlashVariant::Team) << what;
         continue;
       }

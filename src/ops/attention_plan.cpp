@@ -225,7 +225,7 @@ std::optional<FlashShape> decode_shape(const DeviceInfo& info, const FlashReques
 // The cooperative-matrix kernel's shape for this call on this device, or nothing when it
 // cannot take it (the requirements in attention_variants.hpp).
 std::optional<FlashShape> coopmat_shape(const DeviceInfo& info, const FlashRequest& request) {
-  if (!coopmat_kernel_built() || !info.float16 || request.rope_keys || !request.kv_f16 || !request.q_f16)
+  if (!has_cooperative_matrix_kernel() || !info.float16 || request.rope_keys || !request.kv_f16 || !request.q_f16)
     return std::nullopt;
   if (!info.has_subgroup(subgroup_ops::basic)) return std::nullopt;
   const auto dim = static_cast<std::uint64_t>(request.head_dim);
@@ -281,8 +281,6 @@ std::optional<FlashShape> coopmat_shape(const DeviceInfo& info, const FlashReque
 }
 
 }  // namespace
-
-bool coopmat_kernel_built() { return has_cooperative_matrix_kernel(); }
 
 FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& config, bool rotate_keys) {
   FlashRequest r;

@@ -81,10 +81,6 @@ FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& con
 // A CPU driver's workgroup shrinks to fit the rows.
 FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request);
 
-// Whether this build holds the cooperative-matrix kernel (its glslang knew
-// GL_KHR_cooperative_matrix), and the shader name a device's flash dispatch uses.
-bool coopmat_kernel_built();
-
 // How many key ranges to split the keys into: 1 (one pass) unless the query rows alone
 // give the device too few workgroups (decode); `requested` (AttentionConfig::key_splits)
 // overrides the choice, except that no range exceeds shape.max_keys_per_pass. The result
