@@ -63,6 +63,12 @@ struct ContextOptions {
   // Called for every validation message, from whichever thread triggered it. Default: none.
   std::function<void(std::string_view)> on_validation_message;
 
+  // Called for every warning: a problem vkrope worked around and the run goes on (a pipeline
+  // cache file that was truncated, corrupted, made by another driver, or could not be
+  // written: ignored and rebuilt). Also kept in Context::warnings(). Default: none; the CLI
+  // prints each as a "vkrope: warning: ..." line on stderr.
+  std::function<void(std::string_view)> on_warning;
+
   // Options with the environment variables above applied over the defaults. The
   // environment is read here and only here. Throws InvalidArgument on a malformed value
   // (e.g. VKROPE_EMULATE=fast, VKROPE_VALIDATION=maybe).
@@ -111,6 +117,8 @@ class Context {
   // Validation-layer messages seen since creation or the last clear (warnings and errors).
   std::vector<std::string> validation_messages() const;
   void clear_validation_messages();
+  // Warnings since creation (see ContextOptions::on_warning).
+  std::vector<std::string> warnings() const;
 
   PipelineStats pipeline_stats() const;
   MemoryStats memory_stats() const;

@@ -38,14 +38,17 @@ DeviceArena::Range DeviceArena::allocate(ContextState& ctx, std::uint64_t bytes)
       // The next buffer of the chain, from its start; a new one where there is none or it
       // is too small (it then replaces the rest of the chain; recorded commands keep the
       // buffers they use alive).
-      if (!buffers_.empty()) ++current_;
-      if (!fits(current_, 0)) {
-        buffers_.resize(current_);
+      // current_ moves only once the buffer exists: after a failed allocation the arena is
+      // still whole (its tail freed, which nothing needs).
+      const std::size_t next = buffers_.empty() ? 0 : current_ + 1;
+      if (!fits(next, 0)) {
+        buffers_.resize(next);  // the old tail first: never hold both
         const std::uint64_t floor = use_ == MemoryUse::Upload ? kMinUploadBytes : 0;
-        const std::uint64_t size = std::max({bytes, std::min(floor, limit(info)), buffers_.empty() ? reserve_ : 0});
-        reserve_ = 0;
+        const std::uint64_t size = std::max({bytes, std::min(floor, limit(info)), next == 0 ? reserve_ : 0});
         buffers_.push_back(allocate_context_storage(ctx, size, use_));
+        reserve_ = 0;
       }
+      current_ = next;
     }
     used_ = 0;
   }

@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "runtime/batch_state.hpp"
-#include "vk/check.hpp"
+#include "vk/fault.hpp"
 
 namespace vkrope {
 
@@ -50,18 +50,24 @@ BatchState::BatchState(const Context& context_, BatchOptions options_, VkCommand
       options(options_),
       external(external_cmd != VK_NULL_HANDLE),
       profiling(options_.profile && context_.device().timestamps && external_cmd == VK_NULL_HANDLE),
-      res(ctx.batch_pool.take(ctx)),
-      cmd(external ? external_cmd : res->cmd),
-      begun(external) {}
+      cmd(external_cmd),
+      begun(external) {
+  ctx.ensure_alive();
+  take_resources();
+}
 
 BatchState::~BatchState() {
   bool idle = true;
   try {
     finish();
   } catch (...) {
-    idle = false;  // the device is lost: the resources go with this batch
+    idle = false;  // a wait failed (the device may be lost): the resources go with this batch
   }
-  if (!res || !idle) return;
+  if (!idle) {
+    ctx.drain();  // ...once nothing on the queue can still use them
+    return;
+  }
+  if (!res) return;
   try {
     res->reset(ctx);
     ctx.batch_pool.give_back(std::move(res));
@@ -70,12 +76,27 @@ BatchState::~BatchState() {
   }
 }
 
+void BatchState::take_resources() {
+  res = ctx.batch_pool.take(ctx);
+  if (!external) cmd = res->cmd;
+}
+
+void BatchState::reset_resources() noexcept {
+  try {
+    res->reset(ctx);
+  } catch (...) {
+    res.reset();  // in an unknown state: the next recording takes fresh ones
+  }
+}
+
 void BatchState::begin() {
   finish();  // the resources (arenas above all) are free only once the last submission ran
+  ctx.ensure_alive();
+  if (!res) take_resources();  // (after a failed reset)
   if (begun) return;
   VkCommandBufferBeginInfo info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  VK_CHECK(ctx.fn.vkBeginCommandBuffer(cmd, &info));
+  VK_TRY(BeginCommandBuffer, ctx.fn.vkBeginCommandBuffer(cmd, &info));
   begun = true;
 }
 
@@ -190,7 +211,7 @@ void BatchState::end_recording() {
                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
                               VK_PIPELINE_STAGE_HOST_BIT,
                           0, 1, &barrier, 0, nullptr, 0, nullptr);
-  VK_CHECK(fn.vkEndCommandBuffer(cmd));
+  VK_TRY(EndCommandBuffer, fn.vkEndCommandBuffer(cmd));
 }
 
 Submission BatchState::submit_async() {
@@ -204,7 +225,7 @@ Submission BatchState::submit_async() {
     end_recording();
     if (res->fence) {
       state->fence = res->fence.handle();
-      VK_CHECK(ctx.fn.vkResetFences(ctx.device, 1, &state->fence));
+      VK_TRY(ResetFences, ctx.fn.vkResetFences(ctx.device, 1, &state->fence));
     }
     state->value = ctx.submit(cmd, state->fence);
   } catch (...) {
@@ -215,7 +236,7 @@ Submission BatchState::submit_async() {
     uploads_pending = false;
     labels.clear();
     keep_alive.clear();
-    res->reset(ctx);
+    reset_resources();
     throw;
   }
   in_flight = state;
@@ -232,12 +253,20 @@ void BatchState::submit() {
 
 void BatchState::finish() {
   if (!in_flight) return;
-  in_flight->wait();
+  in_flight->wait();  // on failure the work stays in flight: finish() again waits again
   in_flight.reset();
-  read_profile();
-  labels.clear();
-  keep_alive.clear();
-  res->reset(ctx);
+  const auto release = [&] {
+    labels.clear();
+    keep_alive.clear();
+    reset_resources();
+  };
+  try {
+    read_profile();
+  } catch (...) {
+    release();
+    throw;
+  }
+  release();
 }
 
 const std::vector<DispatchTiming>& BatchState::profile() {
@@ -262,9 +291,7 @@ bool SubmissionState::poll() {
   std::lock_guard lock(mutex);
   if (done) return true;
   if (fence) {
-    const VkResult result = context->fn.vkGetFenceStatus(context->device, fence);
-    if (result == VK_NOT_READY) return false;
-    VK_CHECK(result);
+    if (!context->fence_signalled(fence)) return false;
   } else if (!context->timeline_reached(value)) {
     return false;
   }

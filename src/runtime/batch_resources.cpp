@@ -3,22 +3,25 @@
 #include "runtime/batch_pool.hpp"
 
 #include "runtime/context_state.hpp"
-#include "vk/check.hpp"
+#include "vk/fault.hpp"
 
 namespace vkrope::detail {
 
 void DescriptorPools::next_pool(ContextState& ctx) {
-  if (!pools_.empty()) ++current_;
-  if (current_ == pools_.size()) {
+  // The pool after the current one (the first when there is none), made when it does not
+  // exist yet. current_ moves only once it exists: a failed creation changes nothing.
+  const std::size_t next = pools_.empty() ? 0 : current_ + 1;
+  if (next == pools_.size()) {
     const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kDescriptorsPerPool};
     VkDescriptorPoolCreateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     info.maxSets = kSetsPerPool;
     info.poolSizeCount = 1;
     info.pPoolSizes = &size;
     VkDescriptorPool handle = VK_NULL_HANDLE;
-    VK_CHECK_COUNTED(CreateDescriptorPool, ctx.fn.vkCreateDescriptorPool(ctx.device, &info, nullptr, &handle));
+    VK_TRY(CreateDescriptorPool, ctx.fn.vkCreateDescriptorPool(ctx.device, &info, nullptr, &handle));
     pools_.emplace_back(ctx.ref(), handle);
   }
+  current_ = next;
   sets_left_ = kSetsPerPool;
   descriptors_left_ = kDescriptorsPerPool;
 }
@@ -33,14 +36,14 @@ VkDescriptorSet DescriptorPools::allocate(ContextState& ctx, VkDescriptorSetLayo
   info.descriptorSetCount = 1;
   info.pSetLayouts = &layout;
   VkDescriptorSet set = VK_NULL_HANDLE;
-  VkResult result = ctx.fn.vkAllocateDescriptorSets(ctx.device, &info, &set);
+  VkResult result = VK_CALL(AllocateDescriptorSets, ctx.fn.vkAllocateDescriptorSets(ctx.device, &info, &set));
   if (result == VK_ERROR_OUT_OF_POOL_MEMORY || result == VK_ERROR_FRAGMENTED_POOL) {
     // A driver may count differently (per-set overhead); a fresh pool has room.
     next_pool(ctx);
     info.descriptorPool = pools_[current_].handle();
-    result = ctx.fn.vkAllocateDescriptorSets(ctx.device, &info, &set);
+    result = VK_CALL(AllocateDescriptorSets, ctx.fn.vkAllocateDescriptorSets(ctx.device, &info, &set));
   }
-  if (result != VK_SUCCESS) vk::throw_result(result, "vkAllocateDescriptorSets", __FILE__, __LINE__);
+  if (result != VK_SUCCESS) vk::throw_failed(fault::Point::AllocateDescriptorSets, result, __FILE__, __LINE__);
   --sets_left_;
   descriptors_left_ -= descriptors;
   return set;
@@ -48,7 +51,7 @@ VkDescriptorSet DescriptorPools::allocate(ContextState& ctx, VkDescriptorSetLayo
 
 void DescriptorPools::reset(ContextState& ctx) {
   for (std::size_t i = 0; i < pools_.size() && i <= current_; ++i)
-    VK_CHECK(ctx.fn.vkResetDescriptorPool(ctx.device, pools_[i].handle(), 0));
+    ctx.fn.vkResetDescriptorPool(ctx.device, pools_[i].handle(), 0);  // (cannot fail)
   current_ = 0;
   sets_left_ = pools_.empty() ? 0 : kSetsPerPool;
   descriptors_left_ = pools_.empty() ? 0 : kDescriptorsPerPool;
@@ -61,7 +64,7 @@ QueryPools::Slot QueryPools::next(ContextState& ctx, VkCommandBuffer cmd) {
       info.queryType = VK_QUERY_TYPE_TIMESTAMP;
       info.queryCount = kQueriesPerPool;
       VkQueryPool handle = VK_NULL_HANDLE;
-      VK_CHECK_COUNTED(CreateQueryPool, ctx.fn.vkCreateQueryPool(ctx.device, &info, nullptr, &handle));
+      VK_TRY(CreateQueryPool, ctx.fn.vkCreateQueryPool(ctx.device, &info, nullptr, &handle));
       pools_.emplace_back(ctx.ref(), handle);
     }
     // Queries start unavailable in every recording that writes them.
@@ -77,9 +80,10 @@ std::vector<std::uint64_t> QueryPools::read(ContextState& ctx) const {
   for (std::size_t p = 0; p < used_pools_; ++p) {
     const std::uint32_t count = p + 1 == used_pools_ ? used_in_last_ : kQueriesPerPool;
     std::vector<std::uint64_t> values(count);
-    VK_CHECK(ctx.fn.vkGetQueryPoolResults(ctx.device, pools_[p].handle(), 0, count, count * sizeof(std::uint64_t),
-                                          values.data(), sizeof(std::uint64_t),
-                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+    VK_TRY_DEVICE(ctx, GetQueryPoolResults,
+                  ctx.fn.vkGetQueryPoolResults(ctx.device, pools_[p].handle(), 0, count, count * sizeof(std::uint64_t),
+                                               values.data(), sizeof(std::uint64_t),
+                                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
     stamps.insert(stamps.end(), values.begin(), values.end());
   }
   return stamps;
@@ -95,23 +99,23 @@ BatchResources::BatchResources(ContextState& ctx) {
   pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
   pool_info.queueFamilyIndex = ctx.queue_family;
   VkCommandPool pool_handle = VK_NULL_HANDLE;
-  VK_CHECK_COUNTED(CreateCommandPool, ctx.fn.vkCreateCommandPool(ctx.device, &pool_info, nullptr, &pool_handle));
+  VK_TRY(CreateCommandPool, ctx.fn.vkCreateCommandPool(ctx.device, &pool_info, nullptr, &pool_handle));
   command_pool = vk::CommandPool(ctx.ref(), pool_handle);
   VkCommandBufferAllocateInfo cb_info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   cb_info.commandPool = pool_handle;
   cb_info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   cb_info.commandBufferCount = 1;
-  VK_CHECK_COUNTED(AllocateCommandBuffers, ctx.fn.vkAllocateCommandBuffers(ctx.device, &cb_info, &cmd));
+  VK_TRY(AllocateCommandBuffers, ctx.fn.vkAllocateCommandBuffers(ctx.device, &cb_info, &cmd));
   if (!ctx.timeline) {
     VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     VkFence fence_handle = VK_NULL_HANDLE;
-    VK_CHECK_COUNTED(CreateFence, ctx.fn.vkCreateFence(ctx.device, &fence_info, nullptr, &fence_handle));
+    VK_TRY(CreateFence, ctx.fn.vkCreateFence(ctx.device, &fence_info, nullptr, &fence_handle));
     fence = vk::Fence(ctx.ref(), fence_handle);
   }
 }
 
 void BatchResources::reset(ContextState& ctx) {
-  VK_CHECK(ctx.fn.vkResetCommandPool(ctx.device, command_pool.handle(), 0));
+  VK_TRY(ResetCommandPool, ctx.fn.vkResetCommandPool(ctx.device, command_pool.handle(), 0));
   descriptors.reset(ctx);
   queries.begin_recording();
   scratch.reset(ctx.effective);

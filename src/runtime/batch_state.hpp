@@ -98,6 +98,10 @@ struct BatchState {
 
  private:
   void begin();
+  // Resources from the Context's pool (new ones if it has none idle).
+  void take_resources();
+  // Resets the resources for the next recording; drops them when the reset fails.
+  void reset_resources() noexcept;
   void record_dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings, const void* push,
                        std::array<std::uint32_t, 3> groups);
   void read_profile();

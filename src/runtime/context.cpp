@@ -5,7 +5,7 @@
 #include "runtime/context_state.hpp"
 #include "runtime/cooperative_matrix.hpp"
 #include "runtime/memory.hpp"
-#include "vk/check.hpp"
+#include "vk/fault.hpp"
 
 namespace vkrope {
 
@@ -65,7 +65,7 @@ OwnedDevice::OwnedDevice(const PhysicalDevice& physical, const DeviceInfo& effec
   info.pQueueCreateInfos = &queue;
   info.enabledExtensionCount = static_cast<std::uint32_t>(extensions.size());
   info.ppEnabledExtensionNames = extensions.data();
-  VK_CHECK(vkCreateDevice(physical.handle, &info, nullptr, &device_));
+  VK_TRY(CreateDevice, vkCreateDevice(physical.handle, &info, nullptr, &device_));
   // Device-level functions are not volk globals (each Context has its own table).
   destroy_ = reinterpret_cast<PFN_vkDestroyDevice>(vkGetDeviceProcAddr(device_, "vkDestroyDevice"));
 }
@@ -76,6 +76,7 @@ OwnedDevice::~OwnedDevice() {
 }
 
 void ContextState::finish_setup() {
+  warnings.forward = options.on_warning;
   volkLoadDeviceTable(&fn, device);
   if (queue == VK_NULL_HANDLE) fn.vkGetDeviceQueue(device, queue_family, 0, &queue);
   vkGetPhysicalDeviceMemoryProperties(physical.handle, &memory);
@@ -89,11 +90,11 @@ void ContextState::finish_setup() {
     VkSemaphoreCreateInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
     info.pNext = &type;
     VkSemaphore semaphore = VK_NULL_HANDLE;
-    VK_CHECK_COUNTED(CreateSemaphore, fn.vkCreateSemaphore(device, &info, nullptr, &semaphore));
+    VK_TRY(CreateSemaphore, fn.vkCreateSemaphore(device, &info, nullptr, &semaphore));
     timeline = vk::Semaphore(ref(), semaphore);
   }
   pipelines = std::make_unique<PipelineTable>(
-      ref(), physical, pipeline_cache_path(options.pipeline_cache_dir, physical));
+      ref(), physical, pipeline_cache_path(options.pipeline_cache_dir, physical), warnings);
 }
 
 std::shared_ptr<BufferStorage> BufferCache::get(const std::string& key,
@@ -127,13 +128,23 @@ std::uint64_t ContextState::submit(VkCommandBuffer command_buffer, VkFence fence
     submit.signalSemaphoreCount = 1;
     submit.pSignalSemaphores = &semaphore;
   }
-  VK_CHECK_COUNTED(QueueSubmit, fn.vkQueueSubmit(queue, 1, &submit, fence));
+  ensure_alive();
+  VK_TRY_DEVICE(*this, QueueSubmit, fn.vkQueueSubmit(queue, 1, &submit, fence));
   if (timeline) timeline_value = value;
   return value;
 }
 
 void ContextState::wait_fence(VkFence fence) {
-  VK_CHECK_COUNTED(Wait, fn.vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX));
+  ensure_alive();
+  VK_TRY_DEVICE(*this, WaitForFences, fn.vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX));
+}
+
+bool ContextState::fence_signalled(VkFence fence) {
+  ensure_alive();
+  const VkResult result = VK_CALL(GetFenceStatus, fn.vkGetFenceStatus(device, fence));
+  if (result == VK_NOT_READY) return false;
+  if (result != VK_SUCCESS) fail(fault::Point::GetFenceStatus, result, __FILE__, __LINE__);
+  return true;
 }
 
 void ContextState::wait_timeline(std::uint64_t value) {
@@ -144,15 +155,51 @@ void ContextState::wait_timeline(std::uint64_t value) {
   info.pValues = &value;
   // The extension's entry point (vkrope enables it), or 1.2 core on an adopted device.
   const PFN_vkWaitSemaphores wait = fn.vkWaitSemaphoresKHR ? fn.vkWaitSemaphoresKHR : fn.vkWaitSemaphores;
-  VK_CHECK_COUNTED(Wait, wait(device, &info, UINT64_MAX));
+  ensure_alive();
+  VK_TRY_DEVICE(*this, WaitSemaphores, wait(device, &info, UINT64_MAX));
 }
 
 bool ContextState::timeline_reached(std::uint64_t value) {
   const PFN_vkGetSemaphoreCounterValue get =
       fn.vkGetSemaphoreCounterValueKHR ? fn.vkGetSemaphoreCounterValueKHR : fn.vkGetSemaphoreCounterValue;
   std::uint64_t now = 0;
-  VK_CHECK(get(device, timeline.handle(), &now));
+  ensure_alive();
+  VK_TRY_DEVICE(*this, GetSemaphoreCounterValue, get(device, timeline.handle(), &now));
   return now >= value;
+}
+
+void ContextState::wait_idle() {
+  ensure_alive();
+  std::lock_guard lock(*queue_mutex);  // vkDeviceWaitIdle synchronizes the queue too
+  VK_TRY_DEVICE(*this, DeviceWaitIdle, fn.vkDeviceWaitIdle(device));
+}
+
+void ContextState::ensure_alive() const {
+  if (!lost.load(std::memory_order_acquire)) [[likely]]
+    return;
+  std::lock_guard lock(lost_mutex_);
+  throw Error(ErrorKind::DeviceLost, "the device " + effective.name + " was lost (" + lost_reason_ +
+                                         "); this Context can only be destroyed: create a new one",
+              VK_ERROR_DEVICE_LOST);
+}
+
+void ContextState::fail(fault::Point point, VkResult result, const char* file, int line) {
+  try {
+    vk::throw_failed(point, result, file, line);
+  } catch (const Error& e) {
+    if (result == VK_ERROR_DEVICE_LOST) {
+      std::lock_guard lock(lost_mutex_);
+      if (lost_reason_.empty()) lost_reason_ = e.what();
+      lost.store(true, std::memory_order_release);
+    }
+    throw;
+  }
+}
+
+void ContextState::drain() noexcept {
+  if (device == VK_NULL_HANDLE || !fn.vkDeviceWaitIdle) return;
+  std::lock_guard lock(*queue_mutex);
+  fn.vkDeviceWaitIdle(device);  // not through the hook: this is clean-up, not work
 }
 
 ContextState::~ContextState() {
@@ -169,7 +216,7 @@ ContextState::~ContextState() {
 }  // namespace detail
 
 std::vector<DeviceInfo> enumerate_devices(bool validation) {
-  detail::ValidationLog log;
+  detail::MessageLog log;
   detail::OwnedInstance instance(validation, &log);
   std::vector<DeviceInfo> infos;
   for (auto& pd : detail::query_all_devices(instance.handle())) infos.push_back(std::move(pd.info));
@@ -202,6 +249,7 @@ const DeviceInfo& Context::hardware() const { return state_->physical.info; }
 const ContextOptions& Context::options() const { return state_->options; }
 std::vector<std::string> Context::validation_messages() const { return state_->validation_log.messages(); }
 void Context::clear_validation_messages() { state_->validation_log.clear(); }
+std::vector<std::string> Context::warnings() const { return state_->warnings.messages(); }
 PipelineStats Context::pipeline_stats() const { return state_->pipelines->stats(); }
 
 MemoryStats Context::memory_stats() const {
@@ -211,9 +259,6 @@ MemoryStats Context::memory_stats() const {
 void Context::reset_peak_memory() const { state_->memory_counter->peak = state_->memory_counter->live.load(); }
 void Context::save_pipeline_cache() const { state_->pipelines->save(); }
 
-void Context::wait_idle() const {
-  std::lock_guard lock(*state_->queue_mutex);  // vkDeviceWaitIdle synchronizes the queue too
-  VK_CHECK_COUNTED(Wait, state_->fn.vkDeviceWaitIdle(state_->device));
-}
+void Context::wait_idle() const { state_->wait_idle(); }
 
 }  // namespace vkrope

@@ -2,6 +2,7 @@
 // logical device and its function table, the compute queue, and the pipeline table.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "runtime/memory_counter.hpp"
 #include "runtime/pipelines.hpp"
 #include "runtime/staging.hpp"
+#include "vk/fault.hpp"
 #include "vk/handles.hpp"
 #include "vkrope/context.hpp"
 
@@ -57,7 +59,8 @@ class BufferCache {
 struct ContextState {
   LiveToken<Live::Context> live;  // counted in vkrope::live_objects()
   ContextOptions options;
-  ValidationLog validation_log;                 // outlives the instance (declared first)
+  MessageLog validation_log;                 // outlives the instance (declared first)
+  MessageLog warnings;                       // ContextOptions::on_warning's, kept
   std::optional<OwnedInstance> owned_instance;  // empty when adopted
   VkInstance instance = VK_NULL_HANDLE;
   PhysicalDevice physical;                      // .info: what the hardware reports
@@ -84,6 +87,18 @@ struct ContextState {
 
   vk::DeviceRef ref() const noexcept { return {device, &fn}; }
 
+  // The device-loss contract: the first VK_ERROR_DEVICE_LOST (from a submit, a wait or a
+  // status query, real or injected) is remembered, and from then on every call that would
+  // use the device throws DeviceLost at once instead (ensure_alive()). Only destruction works.
+  std::atomic<bool> lost{false};
+  // Throws DeviceLost when the device was lost.
+  void ensure_alive() const;
+  // Throws the Error for `point` failing with `result`, remembering a lost device first.
+  [[noreturn]] void fail(fault::Point point, VkResult result, const char* file, int line);
+  // After a failure, before freeing what submitted work may still use: waits until the queue
+  // is idle (a lost device returns at once). Errors ignored; never throws.
+  void drain() noexcept;
+
   ContextState() = default;
   ContextState(const ContextState&) = delete;
   ContextState& operator=(const ContextState&) = delete;
@@ -97,9 +112,24 @@ struct ContextState {
   // has a timeline semaphore, its next value, which is returned (0 without one).
   std::uint64_t submit(VkCommandBuffer command_buffer, VkFence fence);
   void wait_fence(VkFence fence);
+  // vkGetFenceStatus: whether `fence` is signalled.
+  bool fence_signalled(VkFence fence);
   // The timeline semaphore: wait for a value, or read whether it was reached.
   void wait_timeline(std::uint64_t value);
   bool timeline_reached(std::uint64_t value);
+  void wait_idle();
+
+ private:
+  mutable std::mutex lost_mutex_;
+  std::string lost_reason_;  // the failure that lost the device
 };
 
 }  // namespace vkrope::detail
+
+// VK_TRY for a call that can lose the device: its failure goes through ctx.fail().
+#define VK_TRY_DEVICE(ctx, point, expr)                                                     \
+  do {                                                                                      \
+    const VkResult vkrope_try_result_ = VK_CALL(point, expr);                               \
+    if (vkrope_try_result_ != VK_SUCCESS)                                                   \
+      (ctx).fail(::vkrope::fault::Point::point, vkrope_try_result_, __FILE__, __LINE__);    \
+  } while (false)

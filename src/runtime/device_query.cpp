@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "runtime/cooperative_matrix.hpp"
-#include "vk/check.hpp"
+#include "vk/fault.hpp"
 
 namespace vkrope::detail {
 
@@ -22,9 +22,9 @@ DeviceType to_device_type(VkPhysicalDeviceType type) {
 
 std::vector<std::string> device_extensions(VkPhysicalDevice device) {
   std::uint32_t count = 0;
-  VK_CHECK(vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr));
+  VK_TRY(EnumerateDeviceExtensionProperties, vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr));
   std::vector<VkExtensionProperties> props(count);
-  VK_CHECK(vkEnumerateDeviceExtensionProperties(device, nullptr, &count, props.data()));
+  VK_TRY(EnumerateDeviceExtensionProperties, vkEnumerateDeviceExtensionProperties(device, nullptr, &count, props.data()));
   std::vector<std::string> names;
   for (const auto& p : props) names.emplace_back(p.extensionName);
   return names;
@@ -203,9 +203,9 @@ PhysicalDevice query_device(VkInstance instance, VkPhysicalDevice device, std::u
 
 std::vector<PhysicalDevice> query_all_devices(VkInstance instance) {
   std::uint32_t count = 0;
-  VK_CHECK(vkEnumeratePhysicalDevices(instance, &count, nullptr));
+  VK_TRY(EnumeratePhysicalDevices, vkEnumeratePhysicalDevices(instance, &count, nullptr));
   std::vector<VkPhysicalDevice> handles(count);
-  VK_CHECK(vkEnumeratePhysicalDevices(instance, &count, handles.data()));
+  VK_TRY(EnumeratePhysicalDevices, vkEnumeratePhysicalDevices(instance, &count, handles.data()));
   std::vector<PhysicalDevice> devices;
   devices.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) devices.push_back(query_device(instance, handles[i], i));

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "vk/check.hpp"
+#include "vk/fault.hpp"
 
 namespace vkrope::detail {
 
@@ -19,7 +19,7 @@ std::mutex& volk_mutex() {
 VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT,
     const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
-  auto* log = static_cast<ValidationLog*>(user);
+  auto* log = static_cast<MessageLog*>(user);
   std::string text = severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? "error: " : "warning: ";
   if (data && data->pMessage) text += data->pMessage;
   log->add(std::move(text));
@@ -28,9 +28,9 @@ VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
 
 bool layer_available(const char* name) {
   std::uint32_t count = 0;
-  VK_CHECK(vkEnumerateInstanceLayerProperties(&count, nullptr));
+  VK_TRY(EnumerateInstanceLayerProperties, vkEnumerateInstanceLayerProperties(&count, nullptr));
   std::vector<VkLayerProperties> layers(count);
-  VK_CHECK(vkEnumerateInstanceLayerProperties(&count, layers.data()));
+  VK_TRY(EnumerateInstanceLayerProperties, vkEnumerateInstanceLayerProperties(&count, layers.data()));
   for (const auto& layer : layers)
     if (std::strcmp(layer.layerName, name) == 0) return true;
   return false;
@@ -61,7 +61,7 @@ void load_instance_functions(VkInstance instance) {
   std::call_once(once, [instance] { volkLoadInstanceOnly(instance); });
 }
 
-void ValidationLog::add(std::string message) {
+void MessageLog::add(std::string message) {
   {
     std::lock_guard lock(mutex_);
     messages_.push_back(message);
@@ -69,17 +69,17 @@ void ValidationLog::add(std::string message) {
   if (forward) forward(message);
 }
 
-std::vector<std::string> ValidationLog::messages() const {
+std::vector<std::string> MessageLog::messages() const {
   std::lock_guard lock(mutex_);
   return messages_;
 }
 
-void ValidationLog::clear() {
+void MessageLog::clear() {
   std::lock_guard lock(mutex_);
   messages_.clear();
 }
 
-OwnedInstance::OwnedInstance(bool validation, ValidationLog* log) {
+OwnedInstance::OwnedInstance(bool validation, MessageLog* log) {
   ensure_loader();
   if (validation && !layer_available(kValidationLayer))
     throw Error(ErrorKind::Unsupported,
@@ -111,7 +111,7 @@ OwnedInstance::OwnedInstance(bool validation, ValidationLog* log) {
     info.ppEnabledExtensionNames = extensions;
     info.pNext = &messenger_info;  // also catches messages from vkCreate/DestroyInstance
   }
-  VK_CHECK(vkCreateInstance(&info, nullptr, &instance_));
+  VK_TRY(CreateInstance, vkCreateInstance(&info, nullptr, &instance_));
   load_instance_functions(instance_);
   if (validation) {
     create_messenger_ = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
@@ -119,11 +119,12 @@ OwnedInstance::OwnedInstance(bool validation, ValidationLog* log) {
     destroy_messenger_ = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
     const VkResult result = create_messenger_ && destroy_messenger_
-                                ? create_messenger_(instance_, &messenger_info, nullptr, &messenger_)
+                                ? VK_CALL(CreateDebugUtilsMessenger,
+                                          create_messenger_(instance_, &messenger_info, nullptr, &messenger_))
                                 : VK_ERROR_EXTENSION_NOT_PRESENT;
     if (result != VK_SUCCESS) {
       vkDestroyInstance(instance_, nullptr);  // roll back: leave nothing behind
-      vk::throw_result(result, "vkCreateDebugUtilsMessengerEXT", __FILE__, __LINE__);
+      vk::throw_failed(fault::Point::CreateDebugUtilsMessenger, result, __FILE__, __LINE__);
     }
   }
 }

@@ -15,8 +15,8 @@ namespace vkrope::detail {
 // Loads the Vulkan loader once per process (volk). Throws Unsupported when there is none.
 void ensure_loader(PFN_vkGetInstanceProcAddr custom = nullptr);
 
-// Messages from the validation layer, collected thread-safely.
-class ValidationLog {
+// Messages (the validation layer's, vkrope's own warnings), collected thread-safely.
+class MessageLog {
  public:
   void add(std::string message);
   std::vector<std::string> messages() const;
@@ -32,7 +32,7 @@ class ValidationLog {
 class OwnedInstance {
  public:
   // `log` must outlive the instance (it receives messages until destruction).
-  OwnedInstance(bool validation, ValidationLog* log);
+  OwnedInstance(bool validation, MessageLog* log);
   ~OwnedInstance();
   OwnedInstance(const OwnedInstance&) = delete;
   OwnedInstance& operator=(const OwnedInstance&) = delete;

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "vk/check.hpp"
+#include "vk/fault.hpp"
 
 namespace vkrope::detail {
 
@@ -49,7 +49,7 @@ Allocation allocate(ContextState& ctx, VkDeviceSize bytes, VkBufferUsageFlags us
   info.usage = usage;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VkBuffer buffer = VK_NULL_HANDLE;
-  VK_CHECK_COUNTED(CreateBuffer, fn.vkCreateBuffer(ctx.device, &info, nullptr, &buffer));
+  VK_TRY(CreateBuffer, fn.vkCreateBuffer(ctx.device, &info, nullptr, &buffer));
   Allocation a;
   a.buffer = vk::Buffer(ctx.ref(), buffer);
 
@@ -65,16 +65,16 @@ Allocation allocate(ContextState& ctx, VkDeviceSize bytes, VkBufferUsageFlags us
   alloc.allocationSize = req.size;
   alloc.memoryTypeIndex = *type;
   VkDeviceMemory memory = VK_NULL_HANDLE;
-  const VkResult result = VK_COUNTED(AllocateMemory, fn.vkAllocateMemory(ctx.device, &alloc, nullptr, &memory));
+  const VkResult result = VK_CALL(AllocateMemory, fn.vkAllocateMemory(ctx.device, &alloc, nullptr, &memory));
   if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY)
     throw Error(ErrorKind::OutOfMemory,
-                "allocating " + std::to_string(bytes) + " bytes of device memory failed (" +
-                    std::string(vk::result_name(result)) + ")",
+                "vkAllocateMemory of " + std::to_string(bytes) + " bytes failed with " +
+                    std::string(vk::result_name(result)),
                 result);
-  VK_CHECK(result);
+  if (result != VK_SUCCESS) vk::throw_failed(fault::Point::AllocateMemory, result, __FILE__, __LINE__);
   a.memory = vk::DeviceMemory(ctx.ref(), memory);
   a.flags = ctx.memory.memoryTypes[*type].propertyFlags;
-  VK_CHECK(fn.vkBindBufferMemory(ctx.device, buffer, memory, 0));
+  VK_TRY(BindBufferMemory, fn.vkBindBufferMemory(ctx.device, buffer, memory, 0));
   return a;
 }
 
@@ -139,6 +139,7 @@ OwnedBufferStorage::~OwnedBufferStorage() {
 std::shared_ptr<BufferStorage> allocate_context_storage(ContextState& ctx, std::uint64_t bytes, MemoryUse use) {
   ContextState* const context = &ctx;
   const DeviceInfo& info = context->effective;
+  context->ensure_alive();
   if (bytes == 0) throw Error(ErrorKind::InvalidArgument, "a buffer of 0 bytes was requested");
   if (bytes > info.max_storage_buffer_range && use != MemoryUse::Staging)
     throw Error(ErrorKind::InvalidArgument,
@@ -169,7 +170,7 @@ std::shared_ptr<BufferStorage> allocate_context_storage(ContextState& ctx, std::
   storage->coherent = a.flags & kCoherent;
   if (map && (a.flags & kHostVisible)) {
     void* ptr = nullptr;
-    VK_CHECK(context->fn.vkMapMemory(context->device, a.memory.handle(), 0, VK_WHOLE_SIZE, 0, &ptr));
+    VK_TRY(MapMemory, context->fn.vkMapMemory(context->device, a.memory.handle(), 0, VK_WHOLE_SIZE, 0, &ptr));
     storage->mapped = static_cast<std::byte*>(ptr);
   }
   storage->owned_buffer = std::move(a.buffer);
@@ -198,11 +199,12 @@ std::shared_ptr<BufferStorage> allocate_cached_storage(ContextState& context, st
 void flush_mapped(ContextState& context, const BufferStorage& s, std::uint64_t offset, std::uint64_t bytes) {
   if (s.coherent || bytes == 0) return;
   const VkMappedMemoryRange range = atom_range(context, s, offset, bytes);
-  VK_CHECK(context.fn.vkFlushMappedMemoryRanges(context.device, 1, &range));
+  VK_TRY(FlushMappedMemoryRanges, context.fn.vkFlushMappedMemoryRanges(context.device, 1, &range));
 }
 
 void write_storage(ContextState& context, const BufferStorage& s, std::uint64_t offset,
                    std::span<const std::byte> data) {
+  context.ensure_alive();
   if (data.empty()) return;
   if (!s.mapped) {
     context.staging.copy(context, s, offset, {const_cast<std::byte*>(data.data()), data.size()}, true);
@@ -213,6 +215,7 @@ void write_storage(ContextState& context, const BufferStorage& s, std::uint64_t 
 }
 
 void read_storage(ContextState& context, const BufferStorage& s, std::uint64_t offset, std::span<std::byte> data) {
+  context.ensure_alive();
   if (data.empty()) return;
   if (!s.mapped) {
     context.staging.copy(context, s, offset, data, false);
@@ -220,7 +223,7 @@ void read_storage(ContextState& context, const BufferStorage& s, std::uint64_t o
   }
   if (!s.coherent) {
     const VkMappedMemoryRange range = atom_range(context, s, offset, data.size());
-    VK_CHECK(context.fn.vkInvalidateMappedMemoryRanges(context.device, 1, &range));
+    VK_TRY(InvalidateMappedMemoryRanges, context.fn.vkInvalidateMappedMemoryRanges(context.device, 1, &range));
   }
   std::memcpy(data.data(), s.mapped + offset, data.size());
 }

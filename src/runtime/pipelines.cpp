@@ -1,7 +1,7 @@
 #include "runtime/pipelines.hpp"
 
 #include "runtime/shader_table.hpp"
-#include "vk/check.hpp"
+#include "vk/fault.hpp"
 
 namespace vkrope::detail {
 
@@ -15,25 +15,30 @@ std::string cache_key(const KernelSpec& spec) {
 
 }  // namespace
 
-PipelineTable::PipelineTable(vk::DeviceRef device, const PhysicalDevice& physical, std::string cache_file)
-    : device_(device), physical_(physical), cache_file_(std::move(cache_file)) {
-  std::vector<std::uint8_t> initial;
+PipelineTable::PipelineTable(vk::DeviceRef device, const PhysicalDevice& physical, std::string cache_file,
+                             MessageLog& warnings)
+    : device_(device), physical_(physical), cache_file_(std::move(cache_file)), warnings_(warnings) {
+  PipelineCacheFile initial;
   if (!cache_file_.empty()) initial = read_pipeline_cache(cache_file_, physical_);
+  if (!initial.problem.empty()) warnings_.add(initial.problem);
   VkPipelineCacheCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
-  info.initialDataSize = initial.size();
-  info.pInitialData = initial.empty() ? nullptr : initial.data();
+  info.initialDataSize = initial.data.size();
+  info.pInitialData = initial.data.empty() ? nullptr : initial.data.data();
   VkPipelineCache cache = VK_NULL_HANDLE;
-  VK_CHECK(device_.fn->vkCreatePipelineCache(device_.device, &info, nullptr, &cache));
+  VkResult result = VK_CALL(CreatePipelineCache, device_.fn->vkCreatePipelineCache(device_.device, &info, nullptr, &cache));
+  if (result != VK_SUCCESS && info.initialDataSize > 0) {
+    // The driver refused the saved bytes: start from an empty cache.
+    warnings_.add("pipeline cache " + cache_file_ + " refused by the driver (" +
+                  std::string(vk::result_name(result)) + "); it is rebuilt");
+    info.initialDataSize = 0;
+    info.pInitialData = nullptr;
+    result = VK_CALL(CreatePipelineCache, device_.fn->vkCreatePipelineCache(device_.device, &info, nullptr, &cache));
+  }
+  if (result != VK_SUCCESS) vk::throw_failed(fault::Point::CreatePipelineCache, result, __FILE__, __LINE__);
   cache_ = vk::PipelineCache(device_, cache);
 }
 
-PipelineTable::~PipelineTable() {
-  try {
-    save();
-  } catch (...) {
-    // Saving is best effort; a destructor must not throw.
-  }
-}
+PipelineTable::~PipelineTable() { save(); }
 
 const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
   const std::string key = cache_key(spec);
@@ -62,7 +67,7 @@ const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
   set_info.bindingCount = spec.buffer_count;
   set_info.pBindings = bindings.data();
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkCreateDescriptorSetLayout(device_.device, &set_info, nullptr, &set_layout));
+  VK_TRY(CreateDescriptorSetLayout, fn.vkCreateDescriptorSetLayout(device_.device, &set_info, nullptr, &set_layout));
   p->set_layout = vk::DescriptorSetLayout(device_, set_layout);
 
   VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, spec.push_constant_bytes};
@@ -72,14 +77,14 @@ const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
   layout_info.pushConstantRangeCount = spec.push_constant_bytes > 0 ? 1 : 0;
   layout_info.pPushConstantRanges = &range;
   VkPipelineLayout layout = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkCreatePipelineLayout(device_.device, &layout_info, nullptr, &layout));
+  VK_TRY(CreatePipelineLayout, fn.vkCreatePipelineLayout(device_.device, &layout_info, nullptr, &layout));
   p->layout = vk::PipelineLayout(device_, layout);
 
   VkShaderModuleCreateInfo module_info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   module_info.codeSize = code.size() * sizeof(std::uint32_t);
   module_info.pCode = code.data();
   VkShaderModule module_handle = VK_NULL_HANDLE;
-  VK_CHECK(fn.vkCreateShaderModule(device_.device, &module_info, nullptr, &module_handle));
+  VK_TRY(CreateShaderModule, fn.vkCreateShaderModule(device_.device, &module_info, nullptr, &module_handle));
   const vk::ShaderModule module(device_, module_handle);  // only needed until the pipeline exists
 
   std::vector<VkSpecializationMapEntry> entries(spec.constants.size());
@@ -99,7 +104,7 @@ const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
   info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
   info.layout = layout;
   VkPipeline pipeline = VK_NULL_HANDLE;
-  VK_CHECK_COUNTED(CreatePipeline, fn.vkCreateComputePipelines(device_.device, cache_.handle(), 1, &info, nullptr, &pipeline));
+  VK_TRY(CreateComputePipelines, fn.vkCreateComputePipelines(device_.device, cache_.handle(), 1, &info, nullptr, &pipeline));
   p->pipeline = vk::Pipeline(device_, pipeline);
 
   ++stats_.created;
@@ -111,14 +116,29 @@ PipelineStats PipelineTable::stats() const {
   return stats_;
 }
 
-void PipelineTable::save() const {
+void PipelineTable::save() const noexcept {
   if (cache_file_.empty() || !cache_) return;
-  std::size_t size = 0;
-  if (device_.fn->vkGetPipelineCacheData(device_.device, cache_.handle(), &size, nullptr) != VK_SUCCESS) return;
-  std::vector<std::uint8_t> data(size);
-  if (device_.fn->vkGetPipelineCacheData(device_.device, cache_.handle(), &size, data.data()) != VK_SUCCESS) return;
-  data.resize(size);
-  write_pipeline_cache(cache_file_, data);
+  try {
+    std::size_t size = 0;
+    VkResult result = VK_CALL(GetPipelineCacheData,
+                              device_.fn->vkGetPipelineCacheData(device_.device, cache_.handle(), &size, nullptr));
+    std::vector<std::uint8_t> data;
+    if (result == VK_SUCCESS) {
+      data.resize(size);
+      result = VK_CALL(GetPipelineCacheData,
+                       device_.fn->vkGetPipelineCacheData(device_.device, cache_.handle(), &size, data.data()));
+    }
+    if (result != VK_SUCCESS) {
+      warnings_.add("pipeline cache " + cache_file_ + " not saved (vkGetPipelineCacheData failed with " +
+                    std::string(vk::result_name(result)) + ")");
+      return;
+    }
+    data.resize(size);
+    if (std::string problem = write_pipeline_cache(cache_file_, data); !problem.empty())
+      warnings_.add(std::move(problem));
+  } catch (...) {
+    // Out of host memory while saving: the cache is simply not saved.
+  }
 }
 
 }  // namespace vkrope::detail

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/device_query.hpp"
+#include "runtime/instance.hpp"
 #include "vk/handles.hpp"
 #include "vkrope/context.hpp"
 
@@ -41,8 +42,9 @@ struct ComputePipeline {
 class PipelineTable {
  public:
   // Loads the persisted cache from `cache_file` when it exists and matches this device
-  // (empty path: in-memory only).
-  PipelineTable(vk::DeviceRef device, const PhysicalDevice& physical, std::string cache_file);
+  // (empty path: in-memory only). A file that cannot be used, or a cache that cannot be saved,
+  // is never an error: a line in `warnings`, and the cache is rebuilt.
+  PipelineTable(vk::DeviceRef device, const PhysicalDevice& physical, std::string cache_file, MessageLog& warnings);
   ~PipelineTable();  // saves the cache; never throws
 
   // The pipeline for `spec`, built on first use. Thread-safe; the reference stays valid
@@ -50,12 +52,14 @@ class PipelineTable {
   const ComputePipeline& get(const KernelSpec& spec);
 
   PipelineStats stats() const;
-  void save() const;
+  // Writes the cache file (when there is one); a failure is a warning. Never throws.
+  void save() const noexcept;
 
  private:
   vk::DeviceRef device_;
   const PhysicalDevice& physical_;
   std::string cache_file_;
+  MessageLog& warnings_;
   vk::PipelineCache cache_;
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<ComputePipeline>> pipelines_;
@@ -64,9 +68,13 @@ class PipelineTable {
 
 // Pipeline-cache persistence (pipeline_cache_file.cpp).
 std::string pipeline_cache_path(const std::string& dir, const PhysicalDevice& physical);
-// The file's bytes if it exists and its header matches this device; else empty.
-std::vector<std::uint8_t> read_pipeline_cache(const std::string& path, const PhysicalDevice& physical);
-// Writes atomically (temporary file + rename). Returns false on any failure.
-bool write_pipeline_cache(const std::string& path, const std::vector<std::uint8_t>& data);
+struct PipelineCacheFile {
+  std::vector<std::uint8_t> data;  // the driver's bytes, checked; empty when none are usable
+  std::string problem;             // why a file that exists was not used (a warning); empty if none
+};
+// The file's cache data when it exists, is whole and was made by this device and driver.
+PipelineCacheFile read_pipeline_cache(const std::string& path, const PhysicalDevice& physical);
+// Writes atomically (temporary file + rename). Returns the problem (a warning), empty on success.
+std::string write_pipeline_cache(const std::string& path, const std::vector<std::uint8_t>& data);
 
 }  // namespace vkrope::detail

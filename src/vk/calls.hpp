@@ -1,7 +1,7 @@
 // Counts vkrope's calls of the Vulkan functions that create objects, allocate memory,
 // submit or wait, behind vkrope::vulkan_calls(): a test or the benchmark takes the counts
-// before and after a piece of work to see what it asked of the driver. Each call site wraps
-// its call in VK_COUNTED, so the count sits next to the call it counts.
+// before and after a piece of work to see what it asked of the driver. The fault-injection
+// table (vk/fault.cpp) says which fallible call feeds which count.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,3 @@ void count(Call call) noexcept;
 std::int64_t calls(Call call) noexcept;
 
 }  // namespace vkrope::vk
-
-// Counts one call of `kind` (a vk::Call name), then evaluates `expr`, the call itself.
-#define VK_COUNTED(kind, expr) (::vkrope::vk::count(::vkrope::vk::Call::kind), (expr))

@@ -1,5 +1,6 @@
-// VK_CHECK: every VkResult is checked; failures become vkrope::Error with the expression,
-// file and line, and a kind chosen from the result (out of memory, device lost, ...).
+// From a failed VkResult to vkrope::Error: the kind chosen from the result (out of memory,
+// device lost, ...), the message naming the call, file and line. The call sites use VK_TRY
+// (vk/fault.hpp), which runs each call through the fault-injection hook first.
 #pragma once
 
 #include <string>
@@ -16,18 +17,3 @@ ErrorKind kind_of(VkResult result) noexcept;
 [[noreturn]] void throw_result(VkResult result, const char* expression, const char* file, int line);
 
 }  // namespace vkrope::vk
-
-#define VK_CHECK(expr)                                                              \
-  do {                                                                              \
-    const VkResult vkrope_result_ = (expr);                                         \
-    if (vkrope_result_ != VK_SUCCESS)                                               \
-      ::vkrope::vk::throw_result(vkrope_result_, #expr, __FILE__, __LINE__);        \
-  } while (false)
-
-// VK_CHECK of a call that vkrope::vulkan_calls() counts (vk/calls.hpp): counts one call of
-// `kind`, then runs and checks `expr`.
-#define VK_CHECK_COUNTED(kind, expr)                                                \
-  do {                                                                              \
-    ::vkrope::vk::count(::vkrope::vk::Call::kind);                                  \
-    VK_CHECK(expr);                                                                 \
-  } while (false)
