@@ -43,7 +43,10 @@ class KvCache {
 
   // k_new, v_new: [B, T, Hkv, D] or [T, Hkv, D] (B = 1), f32 or f16, strided views allowed.
   // Throws InvalidArgument naming the problem when shapes disagree with the cache or the
-  // layer would exceed its capacity (nothing is written then).
+  // layer would exceed its capacity (nothing is written then). The Batch form counts the
+  // tokens as appended once recorded: if that batch then fails to run, clear() the cache.
+  // The self-submitting form leaves the length as it was when anything fails, so the same
+  // append can be retried.
   void append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new);
   void append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new);
 

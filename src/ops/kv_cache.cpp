@@ -136,9 +136,17 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
 }
 
 void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
-  Batch batch(context_);
-  append(batch, layer, k_new, v_new);
-  batch.submit();
+  check_layer(layer, "append");
+  const std::int64_t before = lengths_[static_cast<std::size_t>(layer)];
+  try {
+    Batch batch(context_);
+    append(batch, layer, k_new, v_new);
+    batch.submit();
+  } catch (...) {
+    // The append did not happen (as far as the cache knows): the same call can be retried.
+    lengths_[static_cast<std::size_t>(layer)] = before;
+    throw;
+  }
 }
 
 void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,

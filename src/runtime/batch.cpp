@@ -69,7 +69,7 @@ BatchState::~BatchState() {
   }
   if (!res) return;
   try {
-    res->reset(ctx);
+    if (begun) res->reset(ctx);  // a recording never submitted (finish() reset the rest)
     ctx.batch_pool.give_back(std::move(res));
   } catch (...) {
     // A reset failed: free the resources instead of reusing them.
