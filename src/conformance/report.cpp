@@ -54,6 +54,14 @@ json run_on_device(const Context& context, const std::vector<const Case*>& cases
     const std::size_t messages_before = context.validation_messages().size();
     try {
       o = c.run(context, rng, options.tolerance_scale);
+    } catch (const Error& e) {
+      // The device or the runtime failed (not the kernel's numbers): the run stops here, naming
+      // the case; after a lost device no later case could run anyway.
+      if (e.kind() == ErrorKind::DeviceLost || e.kind() == ErrorKind::OutOfMemory || e.kind() == ErrorKind::Internal)
+        throw Error(e.kind(), "case " + c.id + ": " + e.what(), e.vk_result());
+      o.passed = false;
+      o.rel_err = o.max_abs_err = std::numeric_limits<double>::infinity();
+      o.detail = std::string("error: ") + e.what();
     } catch (const std::exception& e) {
       o.passed = false;
       o.rel_err = o.max_abs_err = std::numeric_limits<double>::infinity();

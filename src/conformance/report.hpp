@@ -26,8 +26,9 @@ std::vector<const Case*> select_cases(bool quick, const std::vector<std::string>
 
 // Runs `cases` on `context`: one entry of the report's "devices" array, {name, vendor_id,
 // driver_name, driver_info, api_version, emulation, summary, cases}. A case that throws
-// fails with the error as its detail; with validation on, a case during which the layer
-// reported anything fails too.
+// InvalidArgument, Unsupported or Mismatch fails with the error as its detail; with
+// validation on, a case during which the layer reported anything fails too. A device or
+// runtime failure (DeviceLost, OutOfMemory, Internal) ends the run: rethrown, naming the case.
 nlohmann::json run_on_device(const Context& context, const std::vector<const Case*>& cases, const RunOptions& options);
 
 // A row of the per-device table: one op family in one storage type ("attention f16").

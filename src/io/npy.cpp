@@ -4,6 +4,8 @@
 // Sizes from the file are checked against the file's length before anything is allocated.
 #include "io/npy.hpp"
 
+#include "io/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -271,59 +273,11 @@ void read_exactly(int fd, void* out, std::size_t n, const std::string& path) {
   if (read_fully(fd, out, n, path) != n) throw Error(ErrorKind::Io, path + ": the file shrank while being read");
 }
 
-void write_fully(int fd, const void* data, std::size_t n, const std::string& path) {
-  std::size_t done = 0;
-  while (done < n) {
-    const ssize_t put = ::write(fd, static_cast<const char*>(data) + done, n - done);
-    if (put < 0 && errno == EINTR) continue;
-    if (put < 0) io_failure(path, "write failed", errno);
-    done += static_cast<std::size_t>(put);
-  }
-}
-
 std::uint32_t little_endian(const unsigned char* p, std::size_t n) {
   std::uint32_t v = 0;
   for (std::size_t i = n; i-- > 0;) v = (v << 8) | p[i];
   return v;
 }
-
-// The temporary a write goes to: a hidden sibling of the target, created exclusively and
-// removed by the destructor unless commit() renamed it into place.
-class TempFile {
- public:
-  explicit TempFile(const std::filesystem::path& target) {
-    static std::atomic<unsigned> counter{0};
-    const std::string stem = "." + target.filename().string() + ".tmp." + std::to_string(::getpid()) + ".";
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      path_ = target.parent_path() / (stem + std::to_string(counter++));
-      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);  // umask applies
-      if (fd_ >= 0 || errno != EEXIST) break;
-    }
-    if (fd_ < 0) io_failure(target.string(), "cannot create a file in its directory", errno);
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {  // never throws: cleanup after a failure that is already being reported
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  int fd() const noexcept { return fd_; }
-
-  void commit(const std::filesystem::path& target) {
-    const std::string name = target.string();
-    // fsync before rename: otherwise a crash can leave the new name on an empty file.
-    if (::fsync(fd_) != 0) io_failure(name, "fsync failed", errno);
-    if (::close(std::exchange(fd_, -1)) != 0) io_failure(name, "close failed", errno);
-    if (::rename(path_.c_str(), target.c_str()) != 0)
-      io_failure(name, "cannot rename the temporary file into place", errno);
-    committed_ = true;
-  }
-
- private:
-  std::filesystem::path path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 // The bytes numpy.save writes before the data of a C-ordered array (NumPy >= 1.23):
 // keys sorted, spaces for shape[0] to grow to 21 digits, then padding so the data starts
@@ -465,15 +419,12 @@ void write_npy(const std::string& path, NpyType type, std::span<const std::int64
     invalid(path, "cannot write " + what + ": it needs " + std::to_string(*nbytes) + " bytes of data, got " +
                       std::to_string(data.size()));
 
-  const std::filesystem::path target(path);
-  struct stat st {};
-  if (target.filename().empty() || (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
-    throw Error(ErrorKind::Io, path + ": is a directory; expected a file name to write");
+  // Header and data in one buffer, written whole or not at all.
   const std::string header = npy_header(type, shape);
-  TempFile temp(target);
-  write_fully(temp.fd(), header.data(), header.size(), path);
-  write_fully(temp.fd(), data.data(), data.size(), path);
-  temp.commit(target);
+  std::vector<std::byte> file(header.size() + data.size());
+  std::memcpy(file.data(), header.data(), header.size());
+  if (!data.empty()) std::memcpy(file.data() + header.size(), data.data(), data.size());
+  write_file_atomically(path, file);
 }
 
 std::vector<float> to_floats(const NpyArray& array) {

@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <vector>
 
+#include "io/atomic_file.hpp"
 #include "vkrope/error.hpp"
 
 namespace vkrope::plot {
@@ -76,8 +79,16 @@ int Canvas::text_width(const std::string& s, int scale) {
 }
 
 void Canvas::write_png(const std::string& path) const {
-  if (!stbi_write_png(path.c_str(), width_, height_, 3, rgb_.data(), width_ * 3))
-    throw Error(ErrorKind::Io, "cannot write PNG " + path);
+  // Encoded in memory, then written whole or not at all (no half PNG after a failure).
+  std::vector<std::byte> png;
+  const auto append = [](void* context, void* data, int size) {
+    auto* out = static_cast<std::vector<std::byte>*>(context);
+    const auto* bytes = static_cast<const std::byte*>(data);
+    out->insert(out->end(), bytes, bytes + size);
+  };
+  if (!stbi_write_png_to_func(append, &png, width_, height_, 3, rgb_.data(), width_ * 3))
+    throw Error(ErrorKind::Io, "cannot encode PNG " + path);
+  io::write_file_atomically(path, png);
 }
 
 }  // namespace vkrope::plot

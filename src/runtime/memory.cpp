@@ -68,8 +68,8 @@ Allocation allocate(ContextState& ctx, VkDeviceSize bytes, VkBufferUsageFlags us
   const VkResult result = VK_CALL(AllocateMemory, fn.vkAllocateMemory(ctx.device, &alloc, nullptr, &memory));
   if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY)
     throw Error(ErrorKind::OutOfMemory,
-                "vkAllocateMemory of " + std::to_string(bytes) + " bytes failed with " +
-                    std::string(vk::result_name(result)),
+                "vkAllocateMemory failed with " + std::string(vk::result_name(result)) + " (" +
+                    std::to_string(bytes) + " bytes)",
                 result);
   if (result != VK_SUCCESS) vk::throw_failed(fault::Point::AllocateMemory, result, __FILE__, __LINE__);
   a.memory = vk::DeviceMemory(ctx.ref(), memory);

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "app.hpp"
 #include "vkrope/error.hpp"
+#include "vkrope/fault_injection.hpp"
 
 namespace vkrope::cli {
 
@@ -15,6 +17,8 @@ ContextOptions context_options(const GlobalOptions& global) {
   if (!global.device.empty()) options.device = global.device;
   if (!global.emulate.empty()) options.emulation = parse_emulation(global.emulate, "--emulate");
   if (options.pipeline_cache_dir.empty()) options.pipeline_cache_dir = default_pipeline_cache_dir();
+  // Worked-around problems (a stale pipeline cache file): one line each, the run goes on.
+  options.on_warning = [](std::string_view line) { fmt::print(stderr, "vkrope: warning: {}\n", line); };
   return options;
 }
 
@@ -74,6 +78,15 @@ int run(CliApp& cli, int argc, char** argv) {
   }
 
   try {
+    // VKROPE_FAULT=CALL[:N[:RESULT]]: fail one Vulkan call, to see the CLI's behaviour under a
+    // driver failure (vkrope/fault_injection.hpp). Malformed: a usage error, exit 2.
+    if (const char* spec = std::getenv("VKROPE_FAULT"); spec && *spec) {
+      try {
+        fault::arm(fault::parse_fault(spec));
+      } catch (const Error& e) {
+        throw Error(e.kind(), std::string("VKROPE_FAULT: ") + e.what());
+      }
+    }
     for (auto& [sub, command] : cli.commands)
       if (sub->parsed()) return command();
     return 2;

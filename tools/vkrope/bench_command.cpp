@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include "bench.hpp"
 #include "commands.hpp"
+#include "io/atomic_file.hpp"
 #include "output_path.hpp"
 #include "vkrope/roofline.hpp"
 
@@ -137,7 +137,7 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     }
     // Check the output paths first: the run takes minutes, and a bad path should not wait.
     if (!args->json.empty()) check_output_file("--json", args->json);
-    if (!args->plot.empty()) prepare_output_dir("--plot", args->plot);
+    if (!args->plot.empty()) check_output_dir("--plot", args->plot);
     const Context context = Context::create(context_options(global));
     BenchSettings rope_settings;
     BenchSettings attention_settings = kAttentionBenchSettings;
@@ -157,13 +157,11 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     if (op == "host" || op == "all") print_host(context, rope_settings, out);
     if (op == "all") fmt::print("\n");
     if (op != "rope" && op != "host") print_attention(context, attention_settings, peak, shapes, out);
-    if (!args->json.empty()) {
-      std::ofstream json_file(args->json);
-      json_file << out.dump(2) << "\n";
-      if (!json_file.flush()) throw Error(ErrorKind::Io, "cannot write " + args->json);
-    }
-    if (!args->plot.empty())
+    if (!args->json.empty()) io::write_file_atomically(args->json, out.dump(2) + "\n");
+    if (!args->plot.empty()) {
+      make_output_dir("--plot", args->plot);
       for (const std::string& path : write_bench_plots(args->plot, out)) fmt::print("chart: {}\n", path);
+    }
     return 0;
   };
 }

@@ -7,10 +7,10 @@
 #include <unistd.h>  // isatty
 
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "commands.hpp"
+#include "io/atomic_file.hpp"
 #include "output_path.hpp"
 #include "conformance/report.hpp"
 #include "io/text_file.hpp"
@@ -155,9 +155,7 @@ int run_conformance(const GlobalOptions& global, const ConformanceOptions& o) {
     report["devices"].push_back(std::move(device));
   }
   if (!o.json_path.empty()) {
-    std::ofstream out(o.json_path);
-    out << report.dump(2) << "\n";
-    if (!out) throw Error(ErrorKind::Io, "--json " + o.json_path + ": write failed");
+    io::write_file_atomically(o.json_path, report.dump(2) + "\n");
     fmt::print("report: {}\n", o.json_path);
   }
   return all_passed ? 0 : 1;

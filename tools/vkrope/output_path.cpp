@@ -20,16 +20,25 @@ void check_output_file(const std::string& flag, const std::string& path) {
     throw Error(ErrorKind::Io, flag + " " + path + ": directory " + parent.string() + " is not writable");
 }
 
-void prepare_output_dir(const std::string& flag, const std::string& path) {
-  const fs::path p(path);
+void check_output_dir(const std::string& flag, const std::string& path) {
+  const fs::path p = fs::absolute(fs::path(path));
   if (fs::exists(p) && !fs::is_directory(p))
     throw Error(ErrorKind::Io, flag + " " + path + ": is a file; expected a directory");
-  if (!fs::exists(p)) {
-    std::error_code ec;
-    fs::create_directories(p, ec);
-    if (ec) throw Error(ErrorKind::Io, flag + " " + path + ": cannot create the directory (" + ec.message() + ")");
-  }
-  if (access(p.c_str(), W_OK) != 0) throw Error(ErrorKind::Io, flag + " " + path + ": directory is not writable");
+  // The directory, or the nearest ancestor that exists (where it would be created).
+  fs::path existing = p;
+  while (!fs::exists(existing) && existing.has_parent_path() && existing != existing.parent_path())
+    existing = existing.parent_path();
+  if (!fs::is_directory(existing))
+    throw Error(ErrorKind::Io, flag + " " + path + ": cannot create the directory (" + existing.string() +
+                                   " is not a directory)");
+  if (access(existing.c_str(), W_OK) != 0)
+    throw Error(ErrorKind::Io, flag + " " + path + ": directory " + existing.string() + " is not writable");
+}
+
+void make_output_dir(const std::string& flag, const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) throw Error(ErrorKind::Io, flag + " " + path + ": cannot create the directory (" + ec.message() + ")");
 }
 
 }  // namespace vkrope::cli
