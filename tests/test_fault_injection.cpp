@@ -300,6 +300,24 @@ OpCase create_tensor_case(const Context& ctx, std::mt19937& rng) {
   return c;
 }
 
+// A profiled RoPE submitted asynchronously, then Context::wait_idle, a poll of the Submission
+// (after the idle wait, so it makes its one status query and finds the work done: the same
+// calls every run, whatever the timing) and the timestamps read back. Reaches the query pool,
+// vkDeviceWaitIdle and the timeline or fence status query.
+OpCase profiled_async_case(const Context& ctx, std::mt19937& rng) {
+  OpCase c = rope_case(ctx, rng);
+  c.run = [c2 = c, ctx] {
+    Batch batch(ctx, BatchOptions{.profile = true});
+    rope(batch, small_rope(), {c2.inputs[0], c2.outputs[0], c2.inputs[1], c2.outputs[1]}, RopePositions{{}, 3});
+    const Submission submission = batch.submit_async();
+    ctx.wait_idle();
+    EXPECT_TRUE(submission.ready());
+    batch.wait();
+    EXPECT_EQ(batch.profile().size(), ctx.device().timestamps ? 1u : 0u);
+  };
+  return c;
+}
+
 struct Operation {
   const char* name;
   OpCase (*make)(const Context&, std::mt19937&);
@@ -319,6 +337,7 @@ const Operation kOperations[] = {
     {"upload", upload_case, true},
     {"download", download_case, true},
     {"create_tensor", create_tensor_case, true},
+    {"profiled_async", profiled_async_case, true},
 };
 
 // --- The harness --------------------------------------------------------------------------
