@@ -21,6 +21,7 @@ TEST_F(CliTest, BenchCustomShapesWriteJsonAndCharts) {
   const json j = json::parse(slurp(report));
   EXPECT_TRUE(j["device"]["name"].is_string());
   EXPECT_GT(j["floors"]["copy_gbps"].get<double>(), 0.0);
+  EXPECT_GT(j["floors"]["transfer_copy_gbps"].get<double>(), 0.0);
   EXPECT_GT(j["floors"]["peak_gflops"].get<double>(), 0.0);
   ASSERT_EQ(j["results"].size(), 3u);
   for (const json& x : j["results"]) {
@@ -32,6 +33,11 @@ TEST_F(CliTest, BenchCustomShapesWriteJsonAndCharts) {
     const bool peak = x["floor"] == "peak";
     EXPECT_TRUE(peak || x["floor"] == "copy");
     EXPECT_GT(x[peak ? "gflops" : "gbps"].get<double>(), 0.0) << x.dump();
+    if (!peak) {  // memory-bound: against both the shader copy and vkCmdCopyBuffer
+      EXPECT_GT(x["transfer_floor_ms"].get<double>(), 0.0) << x.dump();
+      EXPECT_NEAR(x["ratio_to_transfer"].get<double>(),
+                  x["transfer_floor_ms"].get<double>() / x["median_ms"].get<double>(), 1e-9) << x.dump();
+    }
   }
   EXPECT_EQ(j["results"][2]["floor"], "peak");  // Sq 16: prefill
   // Sizes as the README states them: 1500 x (256 + 30 per case), 1000 x 600.
@@ -46,7 +52,10 @@ TEST_F(CliTest, BenchRopeReportsTheAngleErrorTable) {
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   const json j = json::parse(slurp(report));
   ASSERT_EQ(j["results"].size(), 2u);  // f32 and f16
-  for (const json& x : j["results"]) EXPECT_GT(x["gbps"].get<double>(), 0.0);
+  for (const json& x : j["results"]) {
+    EXPECT_GT(x["gbps"].get<double>(), 0.0);
+    EXPECT_GT(x["ratio_to_transfer"].get<double>(), 0.0);
+  }
   ASSERT_EQ(j["rope_angle_error"].size(), 4u);
   for (const json& e : j["rope_angle_error"]) {
     EXPECT_GT(e["position"].get<double>(), 0.0);

@@ -155,10 +155,42 @@ TEST_P(CopyTest, PipelinesAreBuiltOnceAndReused) {
 
 TEST_P(CopyTest, RooflineFloorsArePositive) {
   if (!context().device().timestamps) GTEST_SKIP() << context().device().name << " has no compute timestamps";
-  const CopyFloor c = measure_copy(context(), 1u << 20, {.warmup = 1, .repetitions = 3});
-  EXPECT_EQ(c.bytes, 1u << 20);
-  EXPECT_GT(c.gbps, 0.0);
-  EXPECT_GT(c.median_ms, 0.0);
+  for (const CopyFloor& c : {measure_copy(context(), 1u << 20, {.warmup = 1, .repetitions = 3}),
+                             measure_transfer_copy(context(), 1u << 20, {.warmup = 1, .repetitions = 3})}) {
+    EXPECT_EQ(c.bytes, 1u << 20);
+    EXPECT_GT(c.gbps, 0.0);
+    EXPECT_GT(c.median_ms, 0.0);
+  }
+}
+
+// vkCmdCopyBuffer between dispatches of one batch, on views at offsets: shader copy a -> b,
+// transfer b -> c, shader copy c -> d; each step reads what the one before wrote.
+TEST_P(CopyTest, TransferCopyIsOrderedWithTheDispatchesAroundIt) {
+  const std::int64_t n = 4099;
+  const auto values = random_floats(static_cast<std::size_t>(n));
+  const Tensor a = Tensor::from_floats(context(), DType::f32, {n}, values);
+  const Tensor b = Tensor::empty(context(), DType::f32, {n});
+  const Tensor arena = Tensor::empty(context(), DType::f32, {n + 8});
+  const Tensor c = arena.view({n}, {1}, 4);  // 16 bytes in, guards on both sides
+  const Tensor d = Tensor::empty(context(), DType::f32, {n});
+  arena.fill_bytes(kGuard);
+  d.fill_bytes(kPoison);
+  Batch batch(context(), {.profile = true});
+  copy(batch, a, b);
+  transfer_copy(batch, b, c);
+  copy(batch, c, d);
+  batch.submit();
+  EXPECT_EQ(d.download(), values);
+  const auto raw = arena.download_raw();
+  for (std::size_t i = 0; i < 16; ++i) {
+    ASSERT_EQ(static_cast<std::uint8_t>(raw[i]), kGuard) << "write before the view at byte " << i;
+    ASSERT_EQ(static_cast<std::uint8_t>(raw[raw.size() - 1 - i]), kGuard) << "write past the view";
+  }
+  if (context().device().timestamps) {
+    EXPECT_EQ(batch.profile().size(), 3u);
+  }
+  const Tensor other = Tensor::empty(context(), DType::f16, {n});
+  expect_invalid_argument([&] { transfer_copy(batch, a, other); }, "differ in dtype or element count");
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, CopyTest, testing::ValuesIn(device_cases()), case_name);

@@ -1,5 +1,7 @@
-// The two roofline kernels the benchmark uses as floors: a wide copy (memory bandwidth) and
-// long chains of independent float32 FMAs (arithmetic rate).
+// The floors the benchmark measures ops against: a wide shader copy and the driver's own
+// copy, vkCmdCopyBuffer (memory bandwidth; on a CPU driver the second is a memcpy and can be
+// many times faster than any shader load path), and long chains of independent float32 FMAs
+// (arithmetic rate).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,8 @@ namespace vkrope {
 // dst = src, byte for byte. Both contiguous, the same dtype and element count.
 void copy(Batch& batch, const Tensor& src, const Tensor& dst);
 void copy(const Tensor& src, const Tensor& dst);
+// dst = src by vkCmdCopyBuffer (no shader). The same arguments as copy().
+void transfer_copy(Batch& batch, const Tensor& src, const Tensor& dst);
 
 struct RooflineOptions {
   int warmup = 2;        // runs discarded before timing
@@ -26,6 +30,8 @@ struct CopyFloor {
   double gbps = 0.0;            // (read + written) bytes / time, 1e9 bytes per second
 };
 CopyFloor measure_copy(const Context& context, std::uint64_t bytes, RooflineOptions options = {});
+// The same bytes through vkCmdCopyBuffer.
+CopyFloor measure_transfer_copy(const Context& context, std::uint64_t bytes, RooflineOptions options = {});
 
 struct PeakFloor {
   double flops = 0.0;           // floating-point operations per run (an FMA counts 2)

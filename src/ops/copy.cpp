@@ -24,9 +24,8 @@ static_assert(offsetof(CopyPush, src_offset) == 0 && offsetof(CopyPush, dst_offs
 
 std::uint64_t byte_offset(const Tensor& t) { return static_cast<std::uint64_t>(t.offset()) * size_of(t.dtype()); }
 
-}  // namespace
-
-void record_copy(Batch& batch, const Tensor& src, const Tensor& dst, std::string_view shader) {
+// The checks both copies share; returns the byte count.
+std::uint64_t checked_copy_bytes(Batch& batch, const Tensor& src, const Tensor& dst) {
   if (!src.is_contiguous() || !dst.is_contiguous())
     throw Error(ErrorKind::InvalidArgument, "copy: source and destination must be contiguous");
   if (src.dtype() != dst.dtype() || src.numel() != dst.numel())
@@ -40,6 +39,13 @@ void record_copy(Batch& batch, const Tensor& src, const Tensor& dst, std::string
   if (bytes % 4 || byte_offset(src) % 4 || byte_offset(dst) % 4)
     throw Error(ErrorKind::InvalidArgument,
                 "copy: byte sizes and offsets must be multiples of 4 (got " + std::to_string(bytes) + " bytes)");
+  return bytes;
+}
+
+}  // namespace
+
+void record_copy(Batch& batch, const Tensor& src, const Tensor& dst, std::string_view shader) {
+  const std::uint64_t bytes = checked_copy_bytes(batch, src, dst);
 
   BatchState& state = batch.state();
   const DeviceInfo& info = state.ctx.effective;
@@ -55,6 +61,12 @@ void record_copy(Batch& batch, const Tensor& src, const Tensor& dst, std::string
 }  // namespace detail
 
 void copy(Batch& batch, const Tensor& src, const Tensor& dst) { detail::record_copy(batch, src, dst); }
+
+void transfer_copy(Batch& batch, const Tensor& src, const Tensor& dst) {
+  const std::uint64_t bytes = detail::checked_copy_bytes(batch, src, dst);
+  const detail::Binding from = detail::reads(src), to = detail::writes(dst);
+  batch.state().transfer_copy(from, to, bytes, "vkCmdCopyBuffer " + std::to_string(bytes) + " B");
+}
 
 void copy(const Tensor& src, const Tensor& dst) {
   Batch batch(src.context());

@@ -1,6 +1,7 @@
 // Floors for the benchmark: copy bandwidth and FMA rate, timed with timestamp queries.
 #include <algorithm>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "ops/copy.hpp"
@@ -51,21 +52,34 @@ double median_ms(const Context& context, const RooflineOptions& options, Record&
   return median(times);
 }
 
-}  // namespace
-
-CopyFloor measure_copy(const Context& context, std::uint64_t bytes, RooflineOptions options) {
+// Times `copy_fn` (shader or transfer) over `bytes` between two fresh tensors.
+template <typename CopyFn>
+CopyFloor measure_copy_floor(const Context& context, std::uint64_t bytes, const RooflineOptions& options,
+                             const char* what, CopyFn&& copy_fn) {
   require_timestamps(context);
   bytes = std::min<std::uint64_t>(bytes, context.device().max_storage_buffer_range) / 16 * 16;
-  if (bytes == 0) throw Error(ErrorKind::InvalidArgument, "measure_copy: bytes must be at least 16");
+  if (bytes == 0) throw Error(ErrorKind::InvalidArgument, std::string(what) + ": bytes must be at least 16");
   const Shape shape{static_cast<std::int64_t>(bytes / 4)};
   const Tensor src = Tensor::empty(context, DType::f32, shape);
   const Tensor dst = Tensor::empty(context, DType::f32, shape);
   src.fill_bytes(0x3c);
   CopyFloor floor;
   floor.bytes = bytes;
-  floor.median_ms = median_ms(context, options, [&](Batch& b) { copy(b, src, dst); });
+  floor.median_ms = median_ms(context, options, [&](Batch& b) { copy_fn(b, src, dst); });
   floor.gbps = 2.0 * static_cast<double>(bytes) / (floor.median_ms * 1e6);
   return floor;
+}
+
+}  // namespace
+
+CopyFloor measure_copy(const Context& context, std::uint64_t bytes, RooflineOptions options) {
+  return measure_copy_floor(context, bytes, options, "measure_copy",
+                            [](Batch& b, const Tensor& src, const Tensor& dst) { copy(b, src, dst); });
+}
+
+CopyFloor measure_transfer_copy(const Context& context, std::uint64_t bytes, RooflineOptions options) {
+  return measure_copy_floor(context, bytes, options, "measure_transfer_copy",
+                            [](Batch& b, const Tensor& src, const Tensor& dst) { transfer_copy(b, src, dst); });
 }
 
 PeakFloor measure_peak(const Context& context, RooflineOptions options) {

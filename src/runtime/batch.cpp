@@ -24,11 +24,12 @@ void compute_barrier(const VolkDeviceTable& fn, VkCommandBuffer cmd) {
                           &barrier, 0, nullptr, 0, nullptr);
 }
 
-// Makes recorded vkCmdUpdateBuffer writes visible to the dispatches after it.
+// Makes recorded transfer writes (vkCmdUpdateBuffer, vkCmdCopyBuffer) visible to the
+// dispatches after them, and orders their reads before those dispatches' writes.
 void upload_barrier(const VolkDeviceTable& fn, VkCommandBuffer cmd) {
   VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
+  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
   fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier,
                           0, nullptr, 0, nullptr);
 }
@@ -119,6 +120,32 @@ Binding BatchState::upload(std::span<const std::byte> bytes) {
     uploads_pending = true;
   }
   return {range.storage, range.offset, range.size, false, range.offset, range.size};
+}
+
+void BatchState::transfer_copy(const Binding& src, const Binding& dst, std::uint64_t bytes, std::string label) {
+  begin();
+  const auto& fn = ctx.fn;
+  // Earlier dispatches' and transfers' writes (and reads of dst) before the copy.
+  VkMemoryBarrier before{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  before.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  before.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  fn.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, nullptr, 0, nullptr);
+  hazards.clear();
+  for (const Binding* b : {&src, &dst})
+    if (keep_alive.empty() || keep_alive.back() != b->storage) keep_alive.push_back(b->storage);
+  if (profiling) {
+    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
+    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
+  }
+  const VkBufferCopy region{src.storage->offset + src.touched_offset, dst.storage->offset + dst.touched_offset, bytes};
+  fn.vkCmdCopyBuffer(cmd, src.storage->buffer, dst.storage->buffer, 1, &region);
+  if (profiling) {
+    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
+    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
+    labels.push_back(std::move(label));
+  }
+  uploads_pending = true;  // the next dispatch waits for the copy's writes
 }
 
 Binding BatchState::scratch(std::uint64_t bytes) {

@@ -61,6 +61,11 @@ struct BatchState {
     else labels.emplace_back(std::forward<Label>(label));
   }
 
+  // Records vkCmdCopyBuffer of `bytes` from src to dst (the driver's own copy: the second
+  // memory floor of the benchmark), ordered after earlier dispatches and before later ones,
+  // timed like a dispatch when profiling.
+  void transfer_copy(const Binding& src, const Binding& dst, std::uint64_t bytes, std::string label);
+
   // Per-call input bytes (positions, sinks) for the next dispatches, in this batch's upload
   // arena: written through a mapping where the arena's memory is host-visible, else
   // recorded as vkCmdUpdateBuffer, ordered before the next dispatch by a transfer barrier.
@@ -84,7 +89,7 @@ struct BatchState {
   std::unique_ptr<BatchResources> res;  // taken from the Context, given back at the end
   VkCommandBuffer cmd = VK_NULL_HANDLE;
   bool begun = false;                   // the command buffer is recording
-  bool uploads_pending = false;         // vkCmdUpdateBuffer since the last dispatch
+  bool uploads_pending = false;         // transfer writes (vkCmdUpdateBuffer, copies) since the last dispatch
   std::shared_ptr<SubmissionState> in_flight;  // the last submission until finish()
 
   HazardTracker hazards;

@@ -40,6 +40,8 @@ struct BenchResult {
   double gbps = 0;
   std::string floor = "copy";  // "copy": ratio = floor_ms / median_ms; "peak": gflops / floor_gflops
   double floor_ms = 0;  // the copy kernel moving the same bytes
+  double transfer_floor_ms = 0;  // vkCmdCopyBuffer moving the same bytes (the driver's memcpy)
+  double transfer_ratio = 0;     // transfer_floor_ms / median_ms
   double flops = 0;     // floor "peak": floating-point operations counted per run
   double gflops = 0;
   double floor_gflops = 0;  // the peak FMA kernel's rate, measured in the same run
@@ -58,6 +60,11 @@ double median_device_ms(const Context& context, const BenchSettings& settings,
 // Median device time of copying bytes / 2 (reading and writing `bytes` in all). Beyond
 // maxStorageBufferRange the copy is cut into equal dispatches in one batch, timed together.
 double copy_floor_ms(const Context& context, const BenchSettings& settings, double bytes);
+// The same bytes through vkCmdCopyBuffer.
+double transfer_floor_ms(const Context& context, const BenchSettings& settings, double bytes);
+// Sets r.floor_ms, r.transfer_floor_ms and both ratios for a memory-bound result (r.bytes and
+// r.median_ms set).
+void measure_memory_floors(const Context& context, const BenchSettings& settings, BenchResult& r);
 
 std::vector<BenchResult> bench_rope(const Context& context, const BenchSettings& settings);
 

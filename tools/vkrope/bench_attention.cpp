@@ -122,8 +122,7 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
     } else {
       r.bytes = kv_bytes;
       r.gbps = r.bytes / (r.median_ms * 1e6);
-      r.floor_ms = copy_floor_ms(context, settings, r.bytes);
-      r.ratio = r.floor_ms / r.median_ms;
+      measure_memory_floors(context, settings, r);
       r.target = kDecodeTarget;
     }
     if (on_result) on_result(r);

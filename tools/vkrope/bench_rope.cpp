@@ -63,8 +63,7 @@ std::vector<BenchResult> bench_rope(const Context& context, const BenchSettings&
                 static_cast<double>(size_of(dtype));
       r.median_ms = median_device_ms(context, settings, [&](Batch& b) { rope(b, config, tensors, positions); });
       r.gbps = r.bytes / (r.median_ms * 1e6);
-      r.floor_ms = copy_floor_ms(context, settings, r.bytes);
-      r.ratio = r.floor_ms / r.median_ms;
+      measure_memory_floors(context, settings, r);
       r.target = s.seq == 1 ? 0.7 : 0.8;  // the RoPE issue's targets: decode 0.7, prefill 0.8 of copy
       results.push_back(r);
     }

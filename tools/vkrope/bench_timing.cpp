@@ -24,9 +24,13 @@ double median_device_ms(const Context& context, const BenchSettings& settings,
   return n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
 }
 
-double copy_floor_ms(const Context& context, const BenchSettings& settings, double bytes) {
+namespace {
+
+// Median device time of copying bytes / 2 with `copy_fn` (the shader copy or the transfer),
+// cut into equal pieces where one tensor would pass maxStorageBufferRange.
+template <typename CopyFn>
+double floor_ms(const Context& context, const BenchSettings& settings, double bytes, CopyFn&& copy_fn) {
   const auto words = std::max<std::int64_t>(4, static_cast<std::int64_t>(bytes / 2 / 4) / 4 * 4);
-  // Each tensor is bound as one storage buffer: cut a larger copy into equal pieces.
   const std::int64_t max_words = static_cast<std::int64_t>(context.device().max_storage_buffer_range / 4) / 4 * 4;
   const std::int64_t pieces = (words + max_words - 1) / max_words;
   const std::int64_t piece_words = (words / pieces + 3) / 4 * 4;
@@ -34,8 +38,25 @@ double copy_floor_ms(const Context& context, const BenchSettings& settings, doub
   const Tensor dst = Tensor::empty(context, DType::f32, {piece_words});
   src.fill_bytes(0x3c);
   return median_device_ms(context, settings, [&](Batch& b) {
-    for (std::int64_t i = 0; i < pieces; ++i) copy(b, src, dst);
+    for (std::int64_t i = 0; i < pieces; ++i) copy_fn(b, src, dst);
   });
+}
+
+}  // namespace
+
+double copy_floor_ms(const Context& context, const BenchSettings& settings, double bytes) {
+  return floor_ms(context, settings, bytes, [](Batch& b, const Tensor& s, const Tensor& d) { copy(b, s, d); });
+}
+
+double transfer_floor_ms(const Context& context, const BenchSettings& settings, double bytes) {
+  return floor_ms(context, settings, bytes, [](Batch& b, const Tensor& s, const Tensor& d) { transfer_copy(b, s, d); });
+}
+
+void measure_memory_floors(const Context& context, const BenchSettings& settings, BenchResult& r) {
+  r.floor_ms = copy_floor_ms(context, settings, r.bytes);
+  r.ratio = r.floor_ms / r.median_ms;
+  r.transfer_floor_ms = transfer_floor_ms(context, settings, r.bytes);
+  r.transfer_ratio = r.transfer_floor_ms / r.median_ms;
 }
 
 nlohmann::json to_json(const BenchResult& r) {
@@ -49,6 +70,8 @@ nlohmann::json to_json(const BenchResult& r) {
     j["bytes"] = r.bytes;
     j["gbps"] = r.gbps;
     j["floor_ms"] = r.floor_ms;
+    j["transfer_floor_ms"] = r.transfer_floor_ms;
+    j["ratio_to_transfer"] = r.transfer_ratio;
   }
   if (r.target > 0) j["target_ratio"] = r.target;
   if (r.skv > 0) {
