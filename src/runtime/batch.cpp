@@ -122,6 +122,13 @@ Binding BatchState::upload(std::span<const std::byte> bytes) {
   return {range.storage, range.offset, range.size, false, range.offset, range.size};
 }
 
+void BatchState::write_timestamp() {
+  // BOTTOM_OF_PIPE: written once all earlier commands have finished, so an interval covers
+  // the command between two stamps (and any overlap with unsynchronized earlier ones).
+  const QueryPools::Slot slot = res->queries.next(ctx, cmd);
+  ctx.fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
+}
+
 void BatchState::transfer_copy(const Binding& src, const Binding& dst, std::uint64_t bytes, std::string label) {
   begin();
   const auto& fn = ctx.fn;
@@ -134,15 +141,11 @@ void BatchState::transfer_copy(const Binding& src, const Binding& dst, std::uint
   hazards.clear();
   for (const Binding* b : {&src, &dst})
     if (keep_alive.empty() || keep_alive.back() != b->storage) keep_alive.push_back(b->storage);
-  if (profiling) {
-    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
-    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
-  }
+  if (profiling) write_timestamp();
   const VkBufferCopy region{src.storage->offset + src.touched_offset, dst.storage->offset + dst.touched_offset, bytes};
   fn.vkCmdCopyBuffer(cmd, src.storage->buffer, dst.storage->buffer, 1, &region);
   if (profiling) {
-    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
-    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
+    write_timestamp();
     labels.push_back(std::move(label));
   }
   uploads_pending = true;  // the next dispatch waits for the copy's writes
@@ -211,17 +214,9 @@ void BatchState::record_dispatch(const ComputePipeline& pipeline, std::span<cons
   if (pipeline.push_constant_bytes > 0)
     fn.vkCmdPushConstants(cmd, pipeline.layout.handle(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
                           pipeline.push_constant_bytes, push);
-  if (profiling) {
-    // BOTTOM_OF_PIPE: written once all earlier commands have finished, so the interval
-    // covers this dispatch (and any overlap with unsynchronized earlier ones).
-    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
-    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
-  }
+  if (profiling) write_timestamp();
   fn.vkCmdDispatch(cmd, groups[0], groups[1], groups[2]);
-  if (profiling) {
-    const QueryPools::Slot slot = res->queries.next(ctx, cmd);
-    fn.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, slot.pool, slot.query);
-  }
+  if (profiling) write_timestamp();
   ++dispatches;
 }
 

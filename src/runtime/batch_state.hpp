@@ -110,6 +110,7 @@ struct BatchState {
   void record_dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings, const void* push,
                        std::array<std::uint32_t, 3> groups);
   void read_profile();
+  void write_timestamp();  // (profiling only)
   void end_recording();
 };
 
