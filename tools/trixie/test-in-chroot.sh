@@ -69,5 +69,38 @@ in_chroot 'cmake -S /vkrope -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # Every test but the long ones and the libFuzzer runs (the default suite replays the fuzz
 # corpora). Mesa 26.1 lavapipe has KHR cooperative matrices and glslang 15 builds the
 # kernel for them: the coopmat test must run here, not skip (VKROPE_EXPECT_COOPMAT).
-in_chroot "VKROPE_EXPECT_COOPMAT=1 ctest --test-dir /build -j \"\$(nproc)\" --output-on-failure -LE 'long|fuzz' $*" || status=$?
+ctest_command="VKROPE_EXPECT_COOPMAT=1 ctest --test-dir /build -j \"\$(nproc)\" --output-on-failure -LE 'long|fuzz'$(printf ' %q' "$@")"
+if [ -z "${VKROPE_CI_DEADLINE:-}" ]; then
+  in_chroot "$ctest_command" || status=$?
+  exit "$status"
+fi
+
+# Under CI (.ci/run sets VKROPE_CI_DEADLINE, in seconds since the epoch), this stage stops
+# at the deadline instead of running CI past its limit: one CI run timed out here on a
+# machine where LLVM 19 compiled 10-25 times slower than usual (see README, Testing). Tests
+# still running at the deadline are stopped; if every test that finished passed, the stage
+# passes and says how many did not run (ctest schedules the slowest first, from the timings
+# of earlier runs in this chroot). A failure still fails it.
+budget=$((VKROPE_CI_DEADLINE - $(date +%s)))
+if [ "$budget" -lt 120 ]; then
+  echo "run.sh: trixie: WARNING: no time left before CI's deadline; the chroot suite did not run (built only)" >&2
+  exit 0
+fi
+log=$(mktemp)
+timeout -k 30 "$budget" chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+  bash -c "$ctest_command" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  finished=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#' "$log" || true)
+  failed=$(grep -E '^ *[0-9]+/[0-9]+ Test +#' "$log" | grep -cvE 'Passed|Skipped' || true)
+  total=$(grep -oE '^ *[0-9]+/[0-9]+ Test' "$log" | head -1 | sed -E 's|.*/([0-9]+) Test|\1|')
+  rm -f "$log"
+  if [ "$failed" -ne 0 ]; then
+    echo "run.sh: trixie: $failed test(s) failed before CI's deadline" >&2
+    exit 1
+  fi
+  echo "run.sh: trixie: WARNING: CI's deadline reached after $finished of ${total:-?} tests, all passed;" \
+    "the rest did not run (./run.sh test-trixie runs them all)" >&2
+  exit 0
+fi
+rm -f "$log"
 exit "$status"
