@@ -22,6 +22,8 @@ TEST_F(CliTest, BenchCustomShapesWriteJsonAndCharts) {
   EXPECT_TRUE(j["device"]["name"].is_string());
   EXPECT_GT(j["floors"]["copy_gbps"].get<double>(), 0.0);
   EXPECT_GT(j["floors"]["transfer_copy_gbps"].get<double>(), 0.0);
+  EXPECT_GT(j["floors"]["read_storage_gbps"].get<double>(), 0.0);
+  EXPECT_GT(j["floors"]["read_texel_gbps"].get<double>(), 0.0);
   EXPECT_GT(j["floors"]["peak_gflops"].get<double>(), 0.0);
   ASSERT_EQ(j["results"].size(), 3u);
   for (const json& x : j["results"]) {

@@ -2,10 +2,15 @@
 // barriers, timestamps, the pipeline table, on every device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "ops/copy.hpp"
+#include "ops/read_floor.hpp"
 #include "support/device_matrix.hpp"
+#include "vkrope/fault_injection.hpp"
+#include "vkrope/live_objects.hpp"
 #include "vkrope/roofline.hpp"
 
 namespace vkrope::test {
@@ -161,6 +166,67 @@ TEST_P(CopyTest, RooflineFloorsArePositive) {
     EXPECT_GT(c.gbps, 0.0);
     EXPECT_GT(c.median_ms, 0.0);
   }
+  for (LoadPath path : {LoadPath::Storage, LoadPath::Texel}) {
+    const ReadFloor r = measure_read(context(), 1u << 20, path, {.warmup = 1, .repetitions = 3});
+    EXPECT_EQ(r.path, path);
+    EXPECT_EQ(r.bytes, 1u << 20);  // within every device's texel limit (65,536 texels)
+    EXPECT_GT(r.gbps, 0.0);
+  }
+}
+
+// The load floors read what they claim: each invocation's sum of its grid-stride vec4s
+// equals the double-precision sum, through a storage buffer and through a texel view whose
+// tensor starts 5 texels into its storage (first_texel). At most 4 terms per invocation
+// in f32 on values in [-1, 1): absolute error <= 4 * 2^-23 * 4, so 1e-5 holds with margin.
+TEST_P(CopyTest, ReadFloorSumsEveryVec4OnBothLoadPaths) {
+  const std::int64_t invocations = detail::read_invocations(context());
+  // Whole strides and a partial one, within every device's 65,536 texels (SwiftShader runs
+  // 32,768 invocations: one whole stride there, three on lavapipe).
+  const std::int64_t n_vec4 = std::min<std::int64_t>(3 * invocations + 5, 65536 - 16);
+  const auto values = random_floats(static_cast<std::size_t>(4 * n_vec4));
+  const Tensor arena = Tensor::empty(context(), DType::f32, {4 * n_vec4 + 40});
+  arena.fill_bytes(kPoison);
+  const Tensor src = arena.view({4 * n_vec4}, {1}, 20);  // 80 bytes in
+  src.upload(values);
+  std::vector<double> expected(static_cast<std::size_t>(4 * invocations), 0.0);
+  for (std::int64_t v = 0; v < n_vec4; ++v)
+    for (std::int64_t e = 0; e < 4; ++e)
+      expected[static_cast<std::size_t>(4 * (v % invocations) + e)] += values[static_cast<std::size_t>(4 * v + e)];
+  const detail::TexelView view(src);
+  EXPECT_EQ(view.texels(), n_vec4);
+  for (const detail::TexelView* path : {static_cast<const detail::TexelView*>(nullptr), &view}) {
+    const Tensor sums = Tensor::empty(context(), DType::f32, {4 * invocations});
+    sums.fill_bytes(kPoison);
+    Batch batch(context());
+    detail::record_read(batch, src, sums, path);
+    batch.submit();
+    const auto out = sums.download();
+    double worst = 0.0;
+    for (std::size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::abs(out[i] - expected[i]));
+    EXPECT_LE(worst, 1e-5) << (path ? "texel" : "storage") << " path";
+  }
+}
+
+// A refused vkCreateBufferView (the one call only the texel floor makes, so the operation
+// matrix of test_fault_injection never reaches it): OutOfMemory naming the call, nothing
+// left behind, and the next measurement works.
+TEST_P(CopyTest, TexelFloorSurvivesARefusedBufferView) {
+  if (!context().device().timestamps) GTEST_SKIP() << context().device().name << " has no compute timestamps";
+  const RooflineOptions quick{.warmup = 0, .repetitions = 1};
+  measure_read(context(), 4096, LoadPath::Texel, quick);  // pipelines built before counting
+  const LiveObjects start = live_objects();
+  fault::arm({fault::Point::CreateBufferView, 1, VK_ERROR_OUT_OF_DEVICE_MEMORY});
+  try {
+    measure_read(context(), 4096, LoadPath::Texel, quick);
+    ADD_FAILURE() << "no error from a refused vkCreateBufferView";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::OutOfMemory) << e.what();
+    EXPECT_NE(std::string(e.what()).find("vkCreateBufferView"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fault::fired());
+  fault::disarm();
+  EXPECT_EQ(live_objects(), start);
+  EXPECT_GT(measure_read(context(), 4096, LoadPath::Texel, quick).gbps, 0.0);
 }
 
 // vkCmdCopyBuffer between dispatches of one batch, on views at offsets: shader copy a -> b,

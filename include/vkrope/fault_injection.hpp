@@ -67,6 +67,7 @@ enum class Point : std::uint8_t {
   GetFenceStatus,
   GetSemaphoreCounterValue,
   DeviceWaitIdle,
+  CreateBufferView,  // (the benchmark's texel-buffer load floor)
   Count  // (the number of points)
 };
 

@@ -33,6 +33,22 @@ CopyFloor measure_copy(const Context& context, std::uint64_t bytes, RooflineOpti
 // The same bytes through vkCmdCopyBuffer.
 CopyFloor measure_transfer_copy(const Context& context, std::uint64_t bytes, RooflineOptions options = {});
 
+// Read bandwidth: a kernel summing `bytes` of a buffer into one vec4 per invocation, so
+// nearly all its traffic is loads (what an attention kernel reading K and V pays). Through
+// a storage buffer, or through a uniform texel buffer of RGBA32F, the path a CPU driver may
+// vectorize where it makes a storage load one scalar load per lane (lavapipe). The texel
+// path is capped at the device's maxTexelBufferElements texels (65,536 on SwiftShader:
+// 1 MiB). `bytes` is rounded down to whole texels (16 bytes).
+enum class LoadPath { Storage, Texel };
+const char* to_string(LoadPath path) noexcept;  // "storage", "texel"
+struct ReadFloor {
+  LoadPath path = LoadPath::Storage;
+  std::uint64_t bytes = 0;  // bytes read per run
+  double median_ms = 0.0;
+  double gbps = 0.0;        // bytes read / time, 1e9 bytes per second
+};
+ReadFloor measure_read(const Context& context, std::uint64_t bytes, LoadPath path, RooflineOptions options = {});
+
 struct PeakFloor {
   double flops = 0.0;           // floating-point operations per run (an FMA counts 2)
   double median_ms = 0.0;

@@ -1,11 +1,13 @@
 // Floors for the benchmark: copy bandwidth and FMA rate, timed with timestamp queries.
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ops/copy.hpp"
 #include "ops/dispatch_size.hpp"
+#include "ops/read_floor.hpp"
 #include "runtime/batch_state.hpp"
 #include "vkrope/roofline.hpp"
 
@@ -80,6 +82,31 @@ CopyFloor measure_copy(const Context& context, std::uint64_t bytes, RooflineOpti
 CopyFloor measure_transfer_copy(const Context& context, std::uint64_t bytes, RooflineOptions options) {
   return measure_copy_floor(context, bytes, options, "measure_transfer_copy",
                             [](Batch& b, const Tensor& src, const Tensor& dst) { transfer_copy(b, src, dst); });
+}
+
+const char* to_string(LoadPath path) noexcept { return path == LoadPath::Texel ? "texel" : "storage"; }
+
+ReadFloor measure_read(const Context& context, std::uint64_t bytes, LoadPath path, RooflineOptions options) {
+  require_timestamps(context);
+  std::uint64_t cap = context.device().max_storage_buffer_range;
+  if (path == LoadPath::Texel) {
+    VkPhysicalDeviceProperties props{};
+    vkGetPhysicalDeviceProperties(context.state()->physical.handle, &props);
+    cap = std::min<std::uint64_t>(cap, static_cast<std::uint64_t>(props.limits.maxTexelBufferElements) * 16);
+  }
+  bytes = std::min(bytes, cap) / 16 * 16;
+  if (bytes == 0) throw Error(ErrorKind::InvalidArgument, "measure_read: bytes must be at least 16");
+  const Tensor src = Tensor::empty(context, DType::f32, {static_cast<std::int64_t>(bytes / 4)});
+  src.fill_bytes(0x3c);
+  const Tensor sums = Tensor::empty(context, DType::f32, {static_cast<std::int64_t>(detail::read_invocations(context)) * 4});
+  std::optional<detail::TexelView> view;
+  if (path == LoadPath::Texel) view.emplace(src);
+  ReadFloor floor;
+  floor.path = path;
+  floor.bytes = bytes;
+  floor.median_ms = median_ms(context, options, [&](Batch& b) { detail::record_read(b, src, sums, view ? &*view : nullptr); });
+  floor.gbps = static_cast<double>(bytes) / (floor.median_ms * 1e6);
+  return floor;
 }
 
 PeakFloor measure_peak(const Context& context, RooflineOptions options) {

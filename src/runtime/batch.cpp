@@ -168,6 +168,11 @@ void BatchState::record_dispatch(const ComputePipeline& pipeline, std::span<cons
   if (bindings.size() != pipeline.buffer_count || bindings.size() > kMaxBindings)
     throw Error(ErrorKind::Internal, pipeline.name + ": " + std::to_string(bindings.size()) + " buffers bound, " +
                                          std::to_string(pipeline.buffer_count) + " expected");
+  for (std::uint32_t i = 0; i < bindings.size(); ++i)
+    if ((bindings[i].texel_view != VK_NULL_HANDLE) != ((pipeline.texel_bindings >> i & 1u) != 0))
+      throw Error(ErrorKind::Internal, pipeline.name + ": binding " + std::to_string(i) +
+                                           (bindings[i].texel_view ? " has a texel view the kernel does not read"
+                                                                   : " needs a texel view"));
   begin();
   const auto& fn = ctx.fn;
 
@@ -204,8 +209,9 @@ void BatchState::record_dispatch(const ComputePipeline& pipeline, std::span<cons
     w.dstSet = set;
     w.dstBinding = i;
     w.descriptorCount = 1;
-    w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    w.pBufferInfo = &buffer_infos[i];
+    w.descriptorType = descriptor_type(pipeline.texel_bindings, i);
+    if (w.descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) w.pTexelBufferView = &bindings[i].texel_view;
+    else w.pBufferInfo = &buffer_infos[i];
   }
   fn.vkUpdateDescriptorSets(ctx.device, static_cast<std::uint32_t>(n), descriptor_writes.data(), 0, nullptr);
 

@@ -12,11 +12,14 @@ void DescriptorPools::next_pool(ContextState& ctx) {
   // exist yet. current_ moves only once it exists: a failed creation changes nothing.
   const std::size_t next = pools_.empty() ? 0 : current_ + 1;
   if (next == pools_.size()) {
-    const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kDescriptorsPerPool};
+    // Room for kDescriptorsPerPool of each type (a set counts all its bindings against
+    // descriptors_left_, so neither type can run out first).
+    const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kDescriptorsPerPool},
+                                          {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kDescriptorsPerPool}};
     VkDescriptorPoolCreateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     info.maxSets = kSetsPerPool;
-    info.poolSizeCount = 1;
-    info.pPoolSizes = &size;
+    info.poolSizeCount = 2;
+    info.pPoolSizes = sizes;
     VkDescriptorPool handle = VK_NULL_HANDLE;
     VK_TRY(CreateDescriptorPool, ctx.fn.vkCreateDescriptorPool(ctx.device, &info, nullptr, &handle));
     pools_.emplace_back(ctx.ref(), handle);

@@ -34,6 +34,9 @@ struct Binding {
   bool writes = false;
   std::uint64_t bound_offset = 0;
   std::uint64_t bound_size = 0;
+  // For a uniform texel-buffer binding: a view of the storage's buffer, which the caller
+  // keeps alive until the batch has run (the bytes it reads are still `touched`).
+  VkBufferView texel_view = VK_NULL_HANDLE;
 };
 
 Binding reads(const Tensor& tensor);

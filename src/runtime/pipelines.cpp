@@ -10,6 +10,7 @@ namespace {
 std::string cache_key(const KernelSpec& spec) {
   std::string key(spec.shader);
   for (std::uint32_t c : spec.constants) key += ":" + std::to_string(c);
+  if (spec.texel_bindings) key += ":texel" + std::to_string(spec.texel_bindings);
   return key;
 }
 
@@ -58,11 +59,12 @@ const ComputePipeline& PipelineTable::get(const KernelSpec& spec) {
   p->name = key;
   p->buffer_count = spec.buffer_count;
   p->push_constant_bytes = spec.push_constant_bytes;
+  p->texel_bindings = spec.texel_bindings;
   const auto& fn = *device_.fn;
 
   std::vector<VkDescriptorSetLayoutBinding> bindings(spec.buffer_count);
   for (std::uint32_t b = 0; b < spec.buffer_count; ++b)
-    bindings[b] = {b, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    bindings[b] = {b, descriptor_type(spec.texel_bindings, b), 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
   VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
   set_info.bindingCount = spec.buffer_count;
   set_info.pBindings = bindings.data();

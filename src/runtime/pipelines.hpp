@@ -18,8 +18,10 @@
 
 namespace vkrope::detail {
 
-// What defines a pipeline. Every kernel binds `buffer_count` storage buffers at set 0,
-// bindings 0..buffer_count-1, and takes `push_constant_bytes` of push constants.
+// What defines a pipeline. Every kernel binds `buffer_count` buffers at set 0, bindings
+// 0..buffer_count-1 (storage buffers, but those whose bit is set in `texel_bindings`: uniform
+// texel buffers, read through a VkBufferView), and takes `push_constant_bytes` of push
+// constants.
 // Specialization constant i (constant_id = i) is constants[i]; a float constant is passed
 // as its bit pattern.
 struct KernelSpec {
@@ -28,12 +30,19 @@ struct KernelSpec {
   std::uint32_t push_constant_bytes = 0;
   std::vector<std::uint32_t> constants;
   std::span<const std::uint32_t> words;  // SPIR-V from the caller (vkrope::Kernel); empty: embedded
+  std::uint32_t texel_bindings = 0;  // bit b: binding b is a uniform texel buffer
 };
+
+// The descriptor type of binding b of a kernel whose texel_bindings mask is `texel_bindings`.
+inline VkDescriptorType descriptor_type(std::uint32_t texel_bindings, std::uint32_t b) {
+  return (texel_bindings >> b & 1u) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+}
 
 struct ComputePipeline {
   std::string name;
   std::uint32_t buffer_count = 0;
   std::uint32_t push_constant_bytes = 0;
+  std::uint32_t texel_bindings = 0;
   vk::DescriptorSetLayout set_layout;
   vk::PipelineLayout layout;
   vk::Pipeline pipeline;

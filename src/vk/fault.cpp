@@ -75,6 +75,7 @@ constexpr std::array<PointInfo, static_cast<std::size_t>(Point::Count)> kPoints{
     {"vkGetFenceStatus", {kHost, kDevice, kLost}, true},
     {"vkGetSemaphoreCounterValue", {kHost, kDevice, kLost}, true},
     {"vkDeviceWaitIdle", {kHost, kDevice, kLost}, true, Call::Wait},
+    {"vkCreateBufferView", oom},
 }};
 
 constexpr bool named(Point point, std::string_view name) {

@@ -64,6 +64,7 @@ class DeviceHandle final {
   using Type = DeviceHandle<Vk##Type, destroy_##Type>;
 
 VKROPE_DESTROYER(Buffer, vkDestroyBuffer)
+VKROPE_DESTROYER(BufferView, vkDestroyBufferView)
 VKROPE_DESTROYER(DeviceMemory, vkFreeMemory)
 VKROPE_DESTROYER(ShaderModule, vkDestroyShaderModule)
 VKROPE_DESTROYER(DescriptorSetLayout, vkDestroyDescriptorSetLayout)

@@ -150,13 +150,23 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     const CopyFloor copy = measure_copy(context, 64ull << 20);
     const CopyFloor transfer = measure_transfer_copy(context, 64ull << 20);
     const PeakFloor peak = measure_peak(context);
+    const ReadFloor read_storage = measure_read(context, 64ull << 20, LoadPath::Storage);
+    const ReadFloor read_texel = measure_read(context, 64ull << 20, LoadPath::Texel);
     fmt::print("floors: copy {:.2f} GB/s (shader, 64 MiB), vkCmdCopyBuffer {:.2f} GB/s (the driver's copy, {:.1f}x), "
-               "peak {:.1f} GFLOP/s\n\n",
+               "peak {:.1f} GFLOP/s\n",
                copy.gbps, transfer.gbps, transfer.gbps / copy.gbps, peak.gflops);
+    fmt::print("loads: storage buffer {:.2f} GB/s read ({} MiB), uniform texel buffer {:.2f} GB/s read ({} MiB, {:.1f}x)\n\n",
+               read_storage.gbps, read_storage.bytes >> 20, read_texel.gbps, read_texel.bytes >> 20,
+               read_texel.gbps / read_storage.gbps);
 
     nlohmann::json out = {{"device", device_to_json(context.device())},
                           {"floors",
-                           {{"copy_gbps", copy.gbps}, {"transfer_copy_gbps", transfer.gbps}, {"peak_gflops", peak.gflops}}},
+                           {{"copy_gbps", copy.gbps},
+                            {"transfer_copy_gbps", transfer.gbps},
+                            {"read_storage_gbps", read_storage.gbps},
+                            {"read_texel_gbps", read_texel.gbps},
+                            {"read_texel_bytes", read_texel.bytes},
+                            {"peak_gflops", peak.gflops}}},
                           {"results", nlohmann::json::array()}};
     if (op == "rope" || op == "all") print_rope(context, rope_settings, out);
     if (op == "all") fmt::print("\n");

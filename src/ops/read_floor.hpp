@@ -1,0 +1,36 @@
+// Host side of read.comp, the benchmark's load floors (internal: the public entry point is
+// vkrope::measure_read in roofline.hpp; tests check the sums through record_read).
+#pragma once
+
+#include "runtime/batch_state.hpp"
+#include "vk/handles.hpp"
+#include "vkrope/roofline.hpp"
+#include "vkrope/tensor.hpp"
+
+namespace vkrope::detail {
+
+// A uniform texel-buffer view (RGBA32F) of a contiguous f32 tensor whose element count is
+// a multiple of 4. The view starts at the storage's offset rounded down to the device's
+// minTexelBufferOffsetAlignment; first_texel is where the tensor starts in it. Throws
+// InvalidArgument when the view would span more than maxTexelBufferElements texels.
+class TexelView {
+ public:
+  explicit TexelView(const Tensor& tensor);
+  Binding binding() const;  // reads the tensor through the view
+  std::uint32_t first_texel() const { return first_texel_; }
+  std::uint32_t texels() const { return texels_; }
+
+ private:
+  Tensor tensor_;
+  vk::BufferView view_;
+  std::uint32_t first_texel_ = 0;
+  std::uint32_t texels_ = 0;
+};
+
+// Records sums[g] = the sum of the vec4s the invocation g of read.comp takes from src (a
+// grid-stride loop), through a storage buffer (view == nullptr) or through `view` of src.
+// `sums` holds 4 floats per invocation: read_invocations(batch's device) of them.
+void record_read(Batch& batch, const Tensor& src, const Tensor& sums, const TexelView* view);
+std::uint32_t read_invocations(const Context& context);
+
+}  // namespace vkrope::detail
