@@ -18,6 +18,10 @@
 // takes LANE_ROWS query rows (in prefill and in GQA decode alike) and every key vec4 it
 // loads serves all of them.
 // A GPU would spill the dynamically indexed private arrays; it gets flash_attention.comp.
+// Built with KV_TEXEL (variant rows_texel), k and v are read through uniform texel buffers
+// (RGBA32F for f32, RGBA16F for f16: one texel per 4 elements, so K/V offsets and strides
+// are multiples of 4 and each view starts at its buffer range): lavapipe makes a texel fetch
+// a vector gather where a storage load is a loop over its 8 lanes (README, Performance).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "workgroup.glsl"
@@ -48,8 +52,15 @@ const uint LANE_KEYS = KEY_TILE / PHASES;  // keys of a tile each lane takes
 const bool DIRECT_KV = !ROPE_K;
 
 Q_BUFFER(0, QBuf, q_buf);
+#ifdef KV_TEXEL
+layout(set = 0, binding = 1) uniform samplerBuffer k_buf;
+layout(set = 0, binding = 2) uniform samplerBuffer v_buf;
+#define KV_LOAD4(buf, o) texelFetch(buf, int((o) >> 2u))
+#else
 KV_BUFFER(1, KBuf, k_buf);
 KV_BUFFER(2, VBuf, v_buf);
+#define KV_LOAD4(buf, o) vec4(KV_LOAD2(buf, o), KV_LOAD2(buf, (o) + 2u))
+#endif
 Q_BUFFER(3, OBuf, o_buf);
 layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Angles { vec2 angles[]; };
@@ -73,13 +84,13 @@ uvec2 rope_pair(uint pair) { return ROPE_INTERLEAVED ? uvec2(2u * pair, 2u * pai
 vec4 key4(uint j, uint t, uint key_end, uint k_base, uint c) {
   if (!DIRECT_KV) return sk[j * VEC + c];
   const uint o = k_base + min(t + j, key_end - 1u) * pc.k_seq + 4u * c;
-  return vec4(KV_LOAD2(k_buf, o), KV_LOAD2(k_buf, o + 2u));
+  return KV_LOAD4(k_buf, o);
 }
 
 vec4 value4(uint j, uint t, uint key_end, uint v_base, uint c) {
   if (!DIRECT_KV) return sv[j * VEC + c];
   const uint o = v_base + min(t + j, key_end - 1u) * pc.v_seq + 4u * c;
-  return vec4(KV_LOAD2(v_buf, o), KV_LOAD2(v_buf, o + 2u));
+  return KV_LOAD4(v_buf, o);
 }
 
 void main() {
@@ -154,8 +165,8 @@ void main() {
         const uint d = 4u * (e - j * VEC);
         const bool in_range = t + j < key_end;
         const uint ko = k_base + (t + j) * pc.k_seq + d, vo = v_base + (t + j) * pc.v_seq + d;
-        sk[e] = in_range ? vec4(KV_LOAD2(k_buf, ko), KV_LOAD2(k_buf, ko + 2u)) : vec4(0.0);
-        sv[e] = in_range ? vec4(KV_LOAD2(v_buf, vo), KV_LOAD2(v_buf, vo + 2u)) : vec4(0.0);
+        sk[e] = in_range ? KV_LOAD4(k_buf, ko) : vec4(0.0);
+        sv[e] = in_range ? KV_LOAD4(v_buf, vo) : vec4(0.0);
       }
       barrier();
       if (ROPE_K) {

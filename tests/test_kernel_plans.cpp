@@ -152,6 +152,44 @@ TEST(KernelPlan, GpusPickTheDecodeKernelForDecodeAndTheTeamKernelForPrefill) {
   EXPECT_EQ(detail::flash_shape(cpu, {.head_dim = 128, .sq = 1, .group = 4}).variant, FlashVariant::Rows);
 }
 
+// The rows kernel reads K and V through texel views on a CPU driver with large texel
+// buffers (lavapipe's 2^27), when the call's buffers fit one view each and its offsets and
+// strides are whole texels; SwiftShader's 65,536 texels and baseline emulation (capped to
+// the Vulkan minimum, 65,536) keep storage loads; a forced rows keeps them too.
+TEST(KernelPlan, RowsKernelReadsThroughTexelsWhereTheDriverGathersThem) {
+  DeviceInfo lavapipe = gpu(kGpuClasses[0]);
+  lavapipe.type = DeviceType::Cpu;
+  lavapipe.max_texel_buffer_elements = 1u << 27;
+  for (std::int64_t sq : {1, 512}) {
+    EXPECT_EQ(detail::flash_shape(lavapipe, {.head_dim = 128, .sq = sq, .group = 4, .kv_texel_viewable = true}).variant,
+              FlashVariant::RowsTexel);
+    EXPECT_EQ(detail::flash_shape(lavapipe, {.head_dim = 128, .sq = sq, .group = 4}).variant, FlashVariant::Rows);
+    EXPECT_EQ(detail::flash_shape(lavapipe, {.head_dim = 128, .sq = sq, .group = 4, .kv_texel_viewable = true,
+                                             .kv_vec4_aligned = false})
+                  .variant,
+              FlashVariant::Rows);
+    DeviceInfo swiftshader = lavapipe;
+    swiftshader.max_texel_buffer_elements = 65536;
+    EXPECT_EQ(
+        detail::flash_shape(swiftshader, {.head_dim = 128, .sq = sq, .group = 4, .kv_texel_viewable = true}).variant,
+        FlashVariant::Rows);
+    const DeviceInfo baseline = apply_emulation(lavapipe, Emulation::Baseline, {});
+    EXPECT_EQ(baseline.max_texel_buffer_elements, 65536u);
+    EXPECT_EQ(detail::flash_shape(baseline, {.head_dim = 128, .sq = sq, .group = 4, .kv_texel_viewable = true}).variant,
+              FlashVariant::Rows);
+  }
+  struct Reset {
+    ~Reset() { detail::force_flash_variant(std::nullopt); }
+  } reset;
+  detail::force_flash_variant(FlashVariant::Rows);
+  EXPECT_EQ(detail::flash_shape(lavapipe, {.head_dim = 128, .sq = 1, .group = 4, .kv_texel_viewable = true}).variant,
+            FlashVariant::Rows);
+  detail::force_flash_variant(FlashVariant::RowsTexel);  // on a GPU too, where the call allows
+  EXPECT_EQ(detail::flash_shape(gpu(kGpuClasses[0]), {.head_dim = 128, .sq = 512, .group = 4, .kv_texel_viewable = true})
+                .variant,
+            FlashVariant::RowsTexel);
+}
+
 // Prefill of f16 q, k and v takes the cooperative-matrix kernel where the build has it and
 // the device reports a KHR f16 x f16 + f32 -> f32 shape dividing head_dim: NVIDIA's and
 // AMD's 16x16x16, Intel Arc's 8x8x16, lavapipe's 8x8x8. The plan keeps the kernel's rules:

@@ -124,8 +124,10 @@ TEST_P(KvCacheTest, EveryFlashKernelDecodesThroughTheCache) {
   } reset;
   const std::int64_t batch = 2, skv = 150, d = 64;
   const bool shuffles = context().device().has_subgroup(subgroup_ops::basic | subgroup_ops::shuffle);
+  // (rows_texel too: the cache's K and V, at most 38,400 elements, fit one texel view on
+  // every device, SwiftShader's 65,536 texels and baseline emulation included.)
   for (detail::FlashVariant variant : {detail::FlashVariant::Decode, detail::FlashVariant::Team,
-                                       detail::FlashVariant::Rows})
+                                       detail::FlashVariant::Rows, detail::FlashVariant::RowsTexel})
     for (auto [h, hkv, sq, dtype, splits] :
          {std::tuple<std::int64_t, std::int64_t, std::int64_t, DType, std::int64_t>{8, 2, 1, DType::f16, 0},
           {8, 2, 2, DType::f32, 3}, {4, 4, 1, DType::f32, 0}}) {

@@ -106,6 +106,8 @@ struct DeviceInfo {
   std::uint32_t max_workgroup_invocations = 0;
   std::array<std::uint32_t, 3> max_workgroup_count{};
   std::uint32_t max_storage_buffer_range = 0;
+  std::uint32_t max_texel_buffer_elements = 0;  // maxTexelBufferElements (texels of one view)
+  std::uint64_t min_texel_buffer_offset_alignment = 0;
   std::uint32_t max_push_constants_size = 0;
   std::uint64_t min_storage_buffer_offset_alignment = 0;
   std::uint64_t max_memory_allocation_size = 0;

@@ -30,7 +30,7 @@ struct AttentionResult {
   bool guard_intact = true;  // no byte written outside the output
   std::vector<float> out;
   std::vector<double> expected;
-  // The kernel of each dispatch, in order: "rows", "team" or "decode", and
+  // The kernel of each dispatch, in order: "rows", "rows_texel", "team", "decode" or "coopmat", and
   // "combine[serial]" or "combine[parallel]" (empty where the device has no timestamps).
   std::vector<std::string> kernels;
 };

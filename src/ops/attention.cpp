@@ -11,6 +11,7 @@
 #include "ops/dispatch_size.hpp"
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
+#include "runtime/texel_view.hpp"
 #include "vkrope/attention.hpp"
 
 namespace vkrope {
@@ -26,7 +27,8 @@ enum FlashConstant : std::size_t {
 };
 
 std::string flash_shader(const detail::FlashShape& shape, DType q, DType kv) {
-  const char* prefix = shape.variant == detail::FlashVariant::Rows     ? "flash_rows"
+  const char* prefix = shape.variant == detail::FlashVariant::Rows        ? "flash_rows"
+                       : shape.variant == detail::FlashVariant::RowsTexel ? "flash_rows_texel"
                        : shape.variant == detail::FlashVariant::Decode ? "flash_decode"
                        : shape.variant == detail::FlashVariant::CoopMat ? "flash_cm"
                        : shape.subgroup_sums                           ? "flash_sg"
@@ -39,6 +41,20 @@ std::string flash_shader(const detail::FlashShape& shape, DType q, DType kv) {
 namespace detail {
 
 namespace {
+
+// rows_texel reads 4 elements of k or v per texel: RGBA32F or RGBA16F.
+std::uint32_t texel_bytes_of(DType kv) { return kv == DType::f16 ? 8 : 16; }
+VkFormat texel_format_of(DType kv) {
+  return kv == DType::f16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
+}
+
+// k or v as the flash kernel binds it: through a texel view for rows_texel.
+Binding kv_binding(BatchState& state, const FlashShape& shape, const Tensor& t) {
+  Binding b = reads(t);
+  if (shape.variant == FlashVariant::RowsTexel)
+    b.texel_view = texel_view(state.ctx, *t.storage(), texel_format_of(t.dtype()), texel_bytes_of(t.dtype()));
+  return b;
+}
 
 // How one flash dispatch (and its combine pass, when split) is cut.
 struct FlashPlan {
@@ -53,7 +69,11 @@ FlashPlan plan_flash(const DeviceInfo& info, const AttentionConfig& config, cons
                      const Tensor& v, const Tensor& out, bool rotate_keys) {
   FlashPlan p;
   p.call = prepare_attention(config, q, k, v, out);
-  p.shape = flash_shape(info, flash_request(p.call, config, rotate_keys));
+  FlashRequest request = flash_request(p.call, config, rotate_keys);
+  const std::uint32_t texel_bytes = texel_bytes_of(k.dtype());
+  request.kv_texel_viewable =
+      texel_viewable(info, *k.storage(), texel_bytes) && texel_viewable(info, *v.storage(), texel_bytes);
+  p.shape = flash_shape(info, request);
   if (config.key_splits == 1) p.shape.phases = 1;  // one pass asked for: no partials at all
   p.split = choose_key_split(info, p.call, p.shape, config.key_splits);
   p.partial_count = p.split.splits * p.shape.phases;
@@ -181,8 +201,10 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
            shape_to_string(q.shape()) + " kv " + std::string(to_string(k.dtype())) + shape_to_string(k.shape());
   };
   const std::string shader = flash_shader(shape, q.dtype(), k.dtype());
-  const ComputePipeline& flash = state.ctx.pipelines->get({shader, 9, sizeof(push), constants});
-  const Binding flash_bindings[] = {reads(q), reads(k), reads(v), split_pass ? none : writes(out),
+  const std::uint32_t texel_bindings = shape.variant == FlashVariant::RowsTexel ? 0b110u : 0u;  // k and v
+  const ComputePipeline& flash = state.ctx.pipelines->get({shader, 9, sizeof(push), constants, {}, texel_bindings});
+  const Binding flash_bindings[] = {reads(q), kv_binding(state, shape, k), kv_binding(state, shape, v),
+                                    split_pass ? none : writes(out),
                                     positions, angles, sinks, slopes, partials};
   const std::uint64_t rows = static_cast<std::uint64_t>(call.q.seq * call.group);
   const std::uint64_t rows_per_group = shape.rows_per_workgroup();

@@ -308,11 +308,16 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
     if (const std::optional<FlashShape> coopmat = coopmat_shape(info, request)) return *coopmat;
   }
   FlashShape f;
-  const bool own_kernel = forced == FlashVariant::Team || forced == FlashVariant::Rows;
+  const bool own_kernel = forced == FlashVariant::Team || (forced && is_rows(*forced));
   f.variant = own_kernel ? *forced : cpu ? FlashVariant::Rows : FlashVariant::Team;
+  // The rows kernel reads K and V through texel buffers where the call allows it (forced,
+  // or by default on a CPU driver with large texel buffers), else through storage buffers.
+  const bool texel_by_default = !forced && cpu && info.max_texel_buffer_elements >= kLargeTexelBuffers;
+  if (is_rows(f.variant) && (forced == FlashVariant::RowsTexel || texel_by_default))
+    f.variant = request.kv_vec4_aligned && request.kv_texel_viewable ? FlashVariant::RowsTexel : FlashVariant::Rows;
   const auto dim = static_cast<std::uint64_t>(head_dim);
   const std::uint32_t limit = std::min({64u, info.max_workgroup_invocations, info.max_workgroup_size[0]});
-  if (f.variant == FlashVariant::Rows) {
+  if (is_rows(f.variant)) {
     f.slice = static_cast<std::uint32_t>(head_dim);
     f.team = 1;
     // CPU drivers run a workgroup as SIMD batches of 8 lanes (lavapipe at 256 bits) and run
@@ -387,7 +392,7 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
     const bool tile_load = f.variant == FlashVariant::Team || rope_keys;
     std::uint64_t per_tile = 1 + (tile_load ? ceil_div(tile * dim / 4, f.workgroup) : 0) +
                              (rope_keys ? ceil_div(tile * static_cast<std::uint64_t>(rope_half), f.workgroup) : 0);
-    per_tile += f.variant == FlashVariant::Rows ? 2 * (dim / 8)  // dot and update loops, 8 dims each
+    per_tile += is_rows(f.variant) ? 2 * (dim / 8)  // dot and update loops, 8 dims each
                                                 : 3 * tile;      // partial-dot, tile-max and softmax loops, per key
     f.max_keys_per_pass = static_cast<std::int64_t>(60000 / per_tile * tile);
   }

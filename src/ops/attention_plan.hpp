@@ -69,6 +69,7 @@ struct FlashRequest {
   std::int64_t sq = 1;            // queries
   std::int64_t group = 1;         // H / Hkv
   bool rope_keys = false;         // fused RoPE rotates the keys as they are read
+  bool kv_texel_viewable = false; // k's and v's buffers fit one texel view each (rows_texel)
   std::int64_t rope_half = 1;     // rotary_dim / 2
   bool kv_vec4_aligned = true;    // K and V offsets and strides in multiples of 4 elements
   bool kv_f16 = false;            // K and V stored as f16 (the team kernel's tiles stay f16)

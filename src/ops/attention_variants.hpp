@@ -18,13 +18,20 @@ enum class FlashVariant {
   Team,    // flash_attention.comp
   Decode,  // flash_decode.comp
   CoopMat, // flash_attention_coopmat.comp
+  RowsTexel,  // flash_attention_rows.comp built with KV_TEXEL
 };
+// The rows kernel, with K/V loads through storage or texel buffers.
+constexpr bool is_rows(FlashVariant v) noexcept { return v == FlashVariant::Rows || v == FlashVariant::RowsTexel; }
+// A CPU device takes rows_texel by default when its texel buffers may be this large
+// (lavapipe: 2^27 texels); SwiftShader's 65,536 mark texel buffers as small data there, and
+// it reads them no faster than storage buffers (README, Performance).
+inline constexpr std::uint32_t kLargeTexelBuffers = 1u << 24;
 enum class CombineVariant {
   Serial,    // attention_combine.comp
   Parallel,  // attention_combine_parallel.comp
 };
 
-inline constexpr std::array<VariantInfo, 4> kFlashVariants = {{
+inline constexpr std::array<VariantInfo, 5> kFlashVariants = {{
     {"rows", "flash_attention_rows.comp", "nothing (no subgroup operation, no shared memory but rotated-key tiles)",
      "CPU drivers (device type CPU), every call"},
     {"team", "flash_attention.comp (flash_sg_*: team sums by subgroup shuffles; flash_*: through shared memory)",
@@ -42,6 +49,12 @@ inline constexpr std::array<VariantInfo, 4> kFlashVariants = {{
      "shaderFloat16, subgroup basic; f16 q, k and v; no keys rotated on read; the tiles within the "
      "device's shared memory",
      "GPUs: prefill (Sq > 8) where the device has the shape; forced on Mesa 26.1 lavapipe in ./run.sh test-trixie"},
+    {"rows_texel", "flash_attention_rows.comp with KV_TEXEL (flash_rows_texel_*): k and v through uniform texel "
+     "buffers",
+     "what rows needs; K/V offsets and strides in multiples of 4 elements; k's and v's buffers each one texel "
+     "view (RGBA32F or RGBA16F) within maxTexelBufferElements, starting on minTexelBufferOffsetAlignment",
+     "CPU drivers whose texel buffers may hold 2^24 texels (lavapipe: 5-8x the storage-buffer load rate), where "
+     "the call allows; else rows"},
 }};
 
 inline constexpr std::array<VariantInfo, 2> kCombineVariants = {{

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "ops/dispatch_size.hpp"
-#include "vk/fault.hpp"
+#include "runtime/texel_view.hpp"
 
 namespace vkrope::detail {
 
@@ -32,36 +32,20 @@ void check_source(const Tensor& src) {
 TexelView::TexelView(const Tensor& tensor) : tensor_(tensor) {
   check_source(tensor);
   ContextState& ctx = *tensor.context().state();
-  VkPhysicalDeviceProperties props{};
-  vkGetPhysicalDeviceProperties(ctx.physical.handle, &props);
-  const std::uint64_t texels = static_cast<std::uint64_t>(tensor.numel()) / 4;
-  const BufferStorage& storage = *tensor.storage();
-  const std::uint64_t start = storage.offset + static_cast<std::uint64_t>(tensor.offset()) * 4;
-  const std::uint64_t align = std::max<std::uint64_t>(16, props.limits.minTexelBufferOffsetAlignment);
-  const std::uint64_t view_offset = start / align * align;
-  if ((start - view_offset) % 16)
-    throw Error(ErrorKind::InvalidArgument, "read floor: the tensor does not start on a 16-byte texel boundary");
-  // The view spans first_texel + texels texels, which the device's limit must hold.
-  if ((start - view_offset) / 16 + texels > props.limits.maxTexelBufferElements)
-    throw Error(ErrorKind::InvalidArgument, "read floor: " + std::to_string(texels) + " texels (from texel " +
-                                                std::to_string((start - view_offset) / 16) + " of the view) exceed the device's " +
-                                                std::to_string(props.limits.maxTexelBufferElements) +
-                                                " (maxTexelBufferElements)");
-  first_texel_ = static_cast<std::uint32_t>((start - view_offset) / 16);
-  texels_ = static_cast<std::uint32_t>(texels);
-  VkBufferViewCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
-  info.buffer = storage.buffer;
-  info.format = VK_FORMAT_R32G32B32A32_SFLOAT;  // uniform texel buffer support is required for it
-  info.offset = view_offset;
-  info.range = (first_texel_ + texels) * 16;
-  VkBufferView view = VK_NULL_HANDLE;
-  VK_TRY(CreateBufferView, ctx.fn.vkCreateBufferView(ctx.device, &info, nullptr, &view));
-  view_ = vk::BufferView(ctx.ref(), view);
+  BufferStorage& storage = *tensor.storage();
+  if (!texel_viewable(ctx.effective, storage, 16) || tensor.offset() % 4 != 0)
+    throw Error(ErrorKind::InvalidArgument,
+                "read floor: the tensor's buffer cannot be one RGBA32F texel view (" + std::to_string(storage.size / 16) +
+                    " texels, the device allows " + std::to_string(ctx.effective.max_texel_buffer_elements) +
+                    "), or the tensor does not start on a texel");
+  view_ = texel_view(ctx, storage, VK_FORMAT_R32G32B32A32_SFLOAT, 16);  // uniform texel use required for it
+  first_texel_ = static_cast<std::uint32_t>(tensor.offset() / 4);
+  texels_ = static_cast<std::uint32_t>(tensor.numel() / 4);
 }
 
 Binding TexelView::binding() const {
   Binding b = reads(tensor_);
-  b.texel_view = view_.handle();
+  b.texel_view = view_;
   return b;
 }
 

@@ -3,16 +3,15 @@
 #pragma once
 
 #include "runtime/batch_state.hpp"
-#include "vk/handles.hpp"
 #include "vkrope/roofline.hpp"
 #include "vkrope/tensor.hpp"
 
 namespace vkrope::detail {
 
-// A uniform texel-buffer view (RGBA32F) of a contiguous f32 tensor whose element count is
-// a multiple of 4. The view starts at the storage's offset rounded down to the device's
-// minTexelBufferOffsetAlignment; first_texel is where the tensor starts in it. Throws
-// InvalidArgument when the view would span more than maxTexelBufferElements texels.
+// The uniform texel-buffer view (RGBA32F) of a contiguous f32 tensor's buffer
+// (texel_view.hpp), the tensor starting at first_texel and holding a multiple of 4 elements.
+// Throws InvalidArgument when the buffer cannot be one view (more than the device's
+// maxTexelBufferElements texels) or the tensor does not start on a texel.
 class TexelView {
  public:
   explicit TexelView(const Tensor& tensor);
@@ -22,7 +21,7 @@ class TexelView {
 
  private:
   Tensor tensor_;
-  vk::BufferView view_;
+  VkBufferView view_ = VK_NULL_HANDLE;  // owned by the tensor's storage
   std::uint32_t first_texel_ = 0;
   std::uint32_t texels_ = 0;
 };

@@ -89,11 +89,8 @@ const char* to_string(LoadPath path) noexcept { return path == LoadPath::Texel ?
 ReadFloor measure_read(const Context& context, std::uint64_t bytes, LoadPath path, RooflineOptions options) {
   require_timestamps(context);
   std::uint64_t cap = context.device().max_storage_buffer_range;
-  if (path == LoadPath::Texel) {
-    VkPhysicalDeviceProperties props{};
-    vkGetPhysicalDeviceProperties(context.state()->physical.handle, &props);
-    cap = std::min<std::uint64_t>(cap, static_cast<std::uint64_t>(props.limits.maxTexelBufferElements) * 16);
-  }
+  if (path == LoadPath::Texel)
+    cap = std::min<std::uint64_t>(cap, static_cast<std::uint64_t>(context.device().max_texel_buffer_elements) * 16);
   bytes = std::min(bytes, cap) / 16 * 16;
   if (bytes == 0) throw Error(ErrorKind::InvalidArgument, "measure_read: bytes must be at least 16");
   const Tensor src = Tensor::empty(context, DType::f32, {static_cast<std::int64_t>(bytes / 4)});

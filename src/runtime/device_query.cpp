@@ -164,6 +164,8 @@ PhysicalDevice query_device(VkInstance instance, VkPhysicalDevice device, std::u
   }
   info.max_workgroup_invocations = limits.maxComputeWorkGroupInvocations;
   info.max_storage_buffer_range = limits.maxStorageBufferRange;
+  info.max_texel_buffer_elements = limits.maxTexelBufferElements;
+  info.min_texel_buffer_offset_alignment = limits.minTexelBufferOffsetAlignment;
   info.max_push_constants_size = limits.maxPushConstantsSize;
   info.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
   info.max_memory_allocation_size = maintenance3.maxMemoryAllocationSize;

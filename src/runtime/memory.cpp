@@ -135,6 +135,7 @@ void MemoryCounter::add(std::uint64_t bytes) {
 }
 
 OwnedBufferStorage::~OwnedBufferStorage() {
+  views.clear();  // before the buffer they view
   if (mapped && owned_memory) device.fn->vkUnmapMemory(device.device, owned_memory.handle());
   if (counter) counter->remove(counted_bytes);
 }
@@ -171,6 +172,7 @@ std::shared_ptr<BufferStorage> allocate_context_storage(ContextState& ctx, std::
   storage->size = bytes;
   storage->memory = a.memory.handle();
   storage->coherent = a.flags & kCoherent;
+  storage->texel_usage = use != MemoryUse::Staging;  // (kStorageUsage)
   if (map && (a.flags & kHostVisible)) {
     void* ptr = nullptr;
     VK_TRY(MapMemory, context->fn.vkMapMemory(context->device, a.memory.handle(), 0, VK_WHOLE_SIZE, 0, &ptr));

@@ -5,7 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include "runtime/context_state.hpp"
 #include "runtime/live_objects.hpp"
@@ -29,6 +32,11 @@ struct BufferStorage {
   bool coherent = true;
   VkDeviceMemory memory = VK_NULL_HANDLE;  // for flush/invalidate of non-coherent memory
   VkDeviceSize memory_offset = 0;
+  // The buffer was created for uniform texel-buffer use (vkrope's tensors; not the
+  // application's buffers), and the views of the whole range made so far (texel_view.hpp).
+  bool texel_usage = false;
+  std::mutex views_mutex;
+  std::vector<std::pair<VkFormat, vk::BufferView>> views;
 
   virtual ~BufferStorage() = default;
 };

@@ -127,6 +127,7 @@ DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation, const LimitCaps
   info.subgroup_operations &= subgroup_ops::basic | subgroup_ops::vote | subgroup_ops::ballot;
   info.cooperative_matrix.clear();
   info.shared_memory_bytes = std::min<std::uint32_t>(info.shared_memory_bytes, 16384);
+  info.max_texel_buffer_elements = std::min<std::uint32_t>(info.max_texel_buffer_elements, 65536);
   info.max_workgroup_invocations = std::min<std::uint32_t>(info.max_workgroup_invocations, 128);
   for (auto& size : info.max_workgroup_size) size = std::min<std::uint32_t>(size, 128);
   return info;
