@@ -67,7 +67,7 @@ enum class Point : std::uint8_t {
   GetFenceStatus,
   GetSemaphoreCounterValue,
   DeviceWaitIdle,
-  CreateBufferView,  // (the benchmark's texel-buffer load floor)
+  CreateBufferView,  // a texel view of a tensor's buffer (rows_texel attention, the load floor)
   Count  // (the number of points)
 };
 

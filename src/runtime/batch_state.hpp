@@ -34,8 +34,8 @@ struct Binding {
   bool writes = false;
   std::uint64_t bound_offset = 0;
   std::uint64_t bound_size = 0;
-  // For a uniform texel-buffer binding: a view of the storage's buffer, which the caller
-  // keeps alive until the batch has run (the bytes it reads are still `touched`).
+  // For a uniform texel-buffer binding: a view of the storage's buffer (texel_view.hpp: the
+  // storage owns it, and the batch keeps the storage alive; the bytes read are still `touched`).
   VkBufferView texel_view = VK_NULL_HANDLE;
 };
 

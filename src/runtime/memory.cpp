@@ -31,8 +31,9 @@ std::optional<std::uint32_t> find_type(const VkPhysicalDeviceMemoryProperties& m
   return std::nullopt;
 }
 
-// Uniform texel buffer too: a kernel may read a tensor through a VkBufferView (the load
-// floor of the benchmark; lavapipe gathers texel loads where it loops over storage loads).
+// Uniform texel buffer too: a kernel may read a tensor through a VkBufferView (rows_texel
+// attention, the benchmark's load floor; lavapipe gathers texel loads where it loops over
+// storage loads).
 constexpr VkBufferUsageFlags kStorageUsage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                                              VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
                                              VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
