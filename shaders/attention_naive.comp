@@ -26,6 +26,7 @@ layout(constant_id = 15) const uint PASS = 0;
 Q_BUFFER(0, QBuf, q_buf);
 KV_BUFFER(1, KBuf, k_buf);
 KV_BUFFER(2, VBuf, v_buf);
+#include "kv_loads.glsl"
 Q_BUFFER(3, OBuf, o_buf);
 layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Sinks { float sinks[]; };

@@ -76,6 +76,7 @@ const uint R = ROW_TILE;
 Q_BUFFER(0, QBuf, q_buf);
 KV_BUFFER(1, KBuf, k_buf);
 KV_BUFFER(2, VBuf, v_buf);
+#include "kv_loads.glsl"
 Q_BUFFER(3, OBuf, o_buf);
 layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Angles { vec2 angles[]; };
@@ -113,6 +114,9 @@ vec4 tile_k(uint i) { return PACKED_K ? unpack_half4(sk_packed[i]) : sk[i]; }
 vec4 tile_v(uint i) { return PACKED_V ? unpack_half4(sv_packed[i]) : sv[i]; }
 
 vec4 kv_load4(uint i, bool values) {
+#ifdef KV_FORMATS
+  return values ? KV_FORMATS_LOAD4(v_buf, i) : KV_FORMATS_LOAD4(k_buf, i);
+#endif
   if (values) return vec4(KV_LOAD2(v_buf, i), KV_LOAD2(v_buf, i + 2u));
   return vec4(KV_LOAD2(k_buf, i), KV_LOAD2(k_buf, i + 2u));
 }

@@ -22,6 +22,7 @@
 // (RGBA32F for f32, RGBA16F for f16: one texel per 4 elements, so K/V offsets and strides
 // are multiples of 4 and each view starts at its buffer range): lavapipe makes a texel fetch
 // a vector gather where a storage load is a loop over its 8 lanes (README, Performance).
+// With KV_FORMATS too, k and v are R32_UINT views, words decoded as kv_formats.glsl says.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "workgroup.glsl"
@@ -52,14 +53,24 @@ const uint LANE_KEYS = KEY_TILE / PHASES;  // keys of a tile each lane takes
 const bool DIRECT_KV = !ROPE_K;
 
 Q_BUFFER(0, QBuf, q_buf);
-#ifdef KV_TEXEL
+#if defined(KV_TEXEL) && defined(KV_FORMATS)
+layout(set = 0, binding = 1) uniform usamplerBuffer k_buf;  // R32_UINT: words (kv_formats.glsl)
+layout(set = 0, binding = 2) uniform usamplerBuffer v_buf;
+#include "kv_loads.glsl"
+#define KV_LOAD4(buf, o) KV_FORMATS_LOAD4(buf, o)
+#elif defined(KV_TEXEL)
 layout(set = 0, binding = 1) uniform samplerBuffer k_buf;
 layout(set = 0, binding = 2) uniform samplerBuffer v_buf;
 #define KV_LOAD4(buf, o) texelFetch(buf, int((o) >> 2u))
 #else
 KV_BUFFER(1, KBuf, k_buf);
 KV_BUFFER(2, VBuf, v_buf);
+#include "kv_loads.glsl"
+#ifdef KV_FORMATS
+#define KV_LOAD4(buf, o) KV_FORMATS_LOAD4(buf, o)
+#else
 #define KV_LOAD4(buf, o) vec4(KV_LOAD2(buf, o), KV_LOAD2(buf, (o) + 2u))
+#endif
 #endif
 Q_BUFFER(3, OBuf, o_buf);
 layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };

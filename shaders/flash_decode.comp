@@ -65,6 +65,11 @@ Q_BUFFER(0, QBuf, q_buf);
 layout(std430, set = 0, binding = 1) readonly buffer KBuf { vec4 v[]; } k_buf;
 layout(std430, set = 0, binding = 2) readonly buffer VBuf { vec4 v[]; } v_buf;
 #define KV_LOAD4(buf, i) buf.v[(i) >> 2u]
+#elif defined(KV_FORMATS)
+KV_BUFFER(1, KBuf, k_buf);
+KV_BUFFER(2, VBuf, v_buf);
+#include "kv_loads.glsl"
+#define KV_LOAD4(buf, i) KV_FORMATS_LOAD4(buf, i)
 #else
 layout(std430, set = 0, binding = 1) readonly buffer KBuf { uvec2 v[]; } k_buf;
 layout(std430, set = 0, binding = 2) readonly buffer VBuf { uvec2 v[]; } v_buf;

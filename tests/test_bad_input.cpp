@@ -110,8 +110,11 @@ std::vector<Row> rows() {
          const Tensor k = a.k.view({1, 4, 2, 60}, {512, 128, 64, 1});
          attention({}, q, k, k, Tensor::empty(a.ctx, DType::f32, {1, 4, 4, 60}));
        }},
-      {"attention: k and v dtypes differ", InvalidArgument, "dtype",
-       [](Arguments& a) { attention({}, a.q, a.k, Tensor::empty(a.ctx, DType::f16, {1, 4, 2, 64}), a.out); }},
+      {"attention: q stored as q8_0", InvalidArgument, "expected f32 or f16 queries",
+       [](Arguments& a) {
+         const Tensor q = Tensor::empty(a.ctx, DType::q8_0, {1, 4, 4, 64});
+         attention({}, q, a.k, a.k, Tensor::empty(a.ctx, DType::q8_0, {1, 4, 4, 64}));
+       }},
       {"attention: causal with more queries than keys", InvalidArgument, "explicit positions",
        [](Arguments& a) {
          const Tensor k = Tensor::empty(a.ctx, DType::f32, {1, 2, 2, 64});

@@ -264,6 +264,27 @@ TEST_F(CliAttentionTest, Float32QueriesOverFloat16KeysAndValues) {
   expect_matches_reference("--causal", d, in, io::NpyType::f32, causal);
 }
 
+// --kv-format / --k-format / --v-format: K and V quantized on the device (the bytes the
+// host encoder writes, test_kv_formats.cpp), so the reference takes the host's decoded values.
+TEST_F(CliAttentionTest, KvFormatsStoreKAndVAsAsked) {
+  const AttentionDims d{.sq = 3, .skv = 40, .heads = 4, .kv_heads = 2};
+  const StoredQkv in = write_qkv(d, io::NpyType::f32, io::NpyType::f32);
+  const auto stored = [](const std::vector<double>& x, DType format) {
+    const std::vector<float> f(x.begin(), x.end());
+    std::vector<std::byte> bytes(storage_bytes(format, f.size()));
+    encode(format, f, bytes);
+    std::vector<float> back(f.size());
+    decode(format, bytes, back);
+    return std::vector<double>(back.begin(), back.end());
+  };
+  AttentionConfig causal;
+  causal.causal = true;
+  expect_matches_reference("--causal --kv-format q8_0", d, {in.q, stored(in.k, DType::q8_0), stored(in.v, DType::q8_0)},
+                           io::NpyType::f32, causal);
+  expect_matches_reference("--k-format bf16 --v-format q4_0", d, {in.q, stored(in.k, DType::bf16), stored(in.v, DType::q4_0)},
+                           io::NpyType::f32, {});
+}
+
 TEST_F(CliAttentionTest, EveryOptionAtOnce) {
   const AttentionDims d{.sq = 4, .skv = 40, .heads = 4, .kv_heads = 2};
   const StoredQkv in = write_qkv(d, io::NpyType::f32, io::NpyType::f32);
@@ -299,7 +320,6 @@ TEST_F(CliAttentionTest, BadInputExitsTwoAndCreatesNothing) {
   write_random("k32.npy", io::NpyType::f32, {1, 8, 2, 32});
   write_random("v9.npy", io::NpyType::f32, d.shape(9, 2));
   write_random("q16.npy", io::NpyType::f32, d.shape(16, 4));
-  write_random("v16.npy", io::NpyType::f16, d.kv_shape());
   write_random("s3.npy", io::NpyType::f32, {3});
   write_random("s16.npy", io::NpyType::f16, {4});
   const std::vector<std::int32_t> ints(4 * 4 * 64, 1);
@@ -319,7 +339,10 @@ TEST_F(CliAttentionTest, BadInputExitsTwoAndCreatesNothing) {
   expect_usage_error(base + " --sinks " + path("missing.npy"), "missing.npy", out);
   expect_usage_error(with(path("missing.npy"), k, v), "missing.npy", out);
   expect_usage_error(with(path("qi.npy"), k, v), "int32", out);
-  expect_usage_error(with(q, k, path("v16.npy")), "dtype", out);
+  write_random("k40.npy", io::NpyType::f32, {1, 8, 2, 40});
+  expect_usage_error(with(q, path("k40.npy"), path("k40.npy")) + " --kv-format q8_0", "multiple of 32", out);
+  expect_usage_error(base + " --kv-format q5_0", "q5_0", out);
+  expect_usage_error(base + " --kv-format q8_0 --k-format f16", "excludes", out);
   expect_usage_error(base + " --theta 500000", "--rope", out);  // a RoPE flag without --rope
   expect_usage_error(base + " --rope --rotary-dim 3", "rotary", out);
   expect_usage_error("attention --q " + q + " --k " + k + " --output " + out, "--v", out);

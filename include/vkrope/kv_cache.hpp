@@ -24,8 +24,15 @@ struct KvCacheShape {
   std::int64_t batch = 1;
   std::int64_t capacity = 0;  // tokens per sequence
   std::int64_t kv_heads = 1;
-  std::int64_t head_dim = 64;  // a multiple of 8, up to 256
+  std::int64_t head_dim = 64;  // a multiple of 8 (of 32 with a block format), up to 256
+  // Storage of the keys, and of the values unless value_dtype says otherwise (engines often
+  // keep K at higher precision than V). Bytes per token per layer and sequence, per kv head:
+  //   f32 4 * head_dim, f16 and bf16 2 * head_dim, q8_0 34 * head_dim / 32 (1.0625 per
+  //   value), q4_0 18 * head_dim / 32 (0.5625 per value); bytes_per_token() adds K and V.
   DType dtype = DType::f16;
+  std::optional<DType> value_dtype;
+  DType key_format() const noexcept { return dtype; }
+  DType value_format() const noexcept { return value_dtype.value_or(dtype); }
 };
 
 class KvCache {
@@ -37,11 +44,16 @@ class KvCache {
   KvCache(const Context& context, const KvCacheShape& shape, std::optional<RopeConfig> rope = std::nullopt);
 
   const KvCacheShape& shape() const noexcept { return shape_; }
+  // Device bytes one token of one sequence takes in one layer: keys and values of every kv
+  // head in their storage formats.
+  std::int64_t bytes_per_token() const noexcept;
   const std::optional<RopeConfig>& rope() const noexcept { return rope_; }
   std::int64_t length(std::int64_t layer) const;  // tokens filled
   void clear();                                  // every layer back to length 0
 
   // k_new, v_new: [B, T, Hkv, D] or [T, Hkv, D] (B = 1), f32 or f16, strided views allowed.
+  // Keys are rotated, and both converted to the cache's formats (quantized for q8_0 / q4_0,
+  // exactly as vkrope::encode rounds), in one dispatch.
   // Throws InvalidArgument naming the problem when shapes disagree with the cache or the
   // layer would exceed its capacity (nothing is written then). The Batch form counts the
   // tokens as appended once recorded: if that batch then fails to run, clear() the cache.

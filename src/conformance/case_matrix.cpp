@@ -272,6 +272,33 @@ void add_option_cases(std::vector<Case>& cases) {
   }
 }
 
+// K and V stored in the other formats (the reference sees the stored values, so the
+// tolerance is float32's): a causal GQA prefill with a window and ALiBi, and a split decode
+// with softcap and sinks, per format; K and V in different formats once.
+void add_kv_format_cases(std::vector<Case>& cases) {
+  for (DType format : {DType::bf16, DType::q8_0, DType::q4_0})
+    for (bool prefill : {true, false}) {
+      AttentionCase c;
+      c.heads = 8;
+      c.kv_heads = 2;
+      c.kv_dtype = format;
+      if (prefill) {
+        c.sq = c.skv = 48;
+        c.config.causal = true;
+        c.config.window = 20;
+        c.config.alibi = true;
+      } else {
+        c.skv = 300;
+        c.config.key_splits = 4;
+        c.config.softcap = 30.0;
+        c.config.sinks = {0.5f, -1.0f, 2.0f, 0.0f, 1.0f, -0.5f, 0.25f, 3.0f};
+      }
+      cases.push_back(attention_case("attention/kv-format/" + std::string(to_string(format)) +
+                                         (prefill ? "/prefill" : "/decode"),
+                                     "attention", c, prefill && format == DType::q4_0));
+    }
+}
+
 // --- KvCache ---------------------------------------------------------------------------------
 
 void add_kv_cache_cases(std::vector<Case>& cases) {
@@ -279,6 +306,7 @@ void add_kv_cache_cases(std::vector<Case>& cases) {
     for (RopeLayout layout : {RopeLayout::Neox, RopeLayout::Interleaved})
       for (DType dtype : {DType::f32, DType::f16}) {
         if (steps == 20 && layout == RopeLayout::Interleaved) continue;
+        if (steps == 20 && dtype == DType::f32) continue;  // f32's format run below
         KvDecodeCase c;
         c.steps = steps;
         c.layout = layout;
@@ -298,6 +326,28 @@ void add_kv_cache_cases(std::vector<Case>& cases) {
         };
         cases.push_back(std::move(k));
       }
+  // A cache per storage format, K and V in different ones too (quantized on append).
+  for (auto [k_format, v_format] : {std::pair{DType::f32, DType::f32}, {DType::bf16, DType::bf16},
+                                    {DType::q8_0, DType::q8_0}, {DType::q4_0, DType::q4_0}, {DType::q8_0, DType::q4_0}}) {
+    KvDecodeCase c;
+    c.steps = 20;
+    c.cache_dtype = k_format;
+    c.value_dtype = v_format;
+    Case k;
+    k.id = "kv_cache/decode20/neox/" + std::string(to_string(k_format)) +
+           (k_format == v_format ? "" : "-" + std::string(to_string(v_format)));
+    k.op = "kv_cache";
+    k.storage = "f32/" + std::string(to_string(k_format)) + (k_format == v_format ? "" : "+" + std::string(to_string(v_format)));
+    k.params = {{"steps", c.steps}, {"heads", c.heads}, {"kv_heads", c.kv_heads}, {"head_dim", c.head_dim},
+                {"cache_dtype", to_string(c.cache_dtype)}, {"value_dtype", to_string(v_format)},
+                {"rope_layout", to_string(c.layout)}};
+    k.quick = k_format == DType::q8_0 && v_format == DType::q4_0;
+    k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
+      const KvDecodeResult r = run_kv_decode_case(ctx, c, rng);
+      return relative_outcome(r.report, kv_decode_tolerance(c) * scale, r.guard_intact);
+    };
+    cases.push_back(std::move(k));
+  }
 }
 
 std::vector<Case> build_cases() {
@@ -306,6 +356,7 @@ std::vector<Case> build_cases() {
   add_prefill_cases(cases);
   add_decode_cases(cases);
   add_option_cases(cases);
+  add_kv_format_cases(cases);
   add_kv_cache_cases(cases);
   std::set<std::string> ids;
   for (const Case& c : cases)

@@ -20,7 +20,7 @@ Guarded guarded_output(const Context& c, DType dtype, const Shape& shape) {
 
 bool guard_intact(const Guarded& g) {
   const auto raw = g.arena.download_raw();
-  const std::size_t bytes = static_cast<std::size_t>(g.guard) * size_of(g.arena.dtype());
+  const std::size_t bytes = static_cast<std::size_t>(storage_bytes(g.arena.dtype(), static_cast<std::uint64_t>(g.guard)));
   for (std::size_t i = 0; i < bytes; ++i)
     if (static_cast<std::uint8_t>(raw[i]) != kGuard || static_cast<std::uint8_t>(raw[raw.size() - 1 - i]) != kGuard)
       return false;

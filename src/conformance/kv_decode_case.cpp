@@ -11,7 +11,17 @@ std::string KvDecodeCase::describe() const {
          std::string(to_string(layout));
 }
 
-double kv_decode_tolerance(const KvDecodeCase& c) { return c.cache_dtype == DType::f32 ? 1e-5 : 2e-3; }
+namespace {
+// Formats the reference reads back from the cache (KvDecodeCase::value_dtype's comment).
+bool reads_stored(const KvDecodeCase& c) {
+  const bool element = c.cache_dtype == DType::f32 || c.cache_dtype == DType::f16;
+  return !element || c.value_dtype.value_or(c.cache_dtype) != c.cache_dtype;
+}
+}  // namespace
+
+double kv_decode_tolerance(const KvDecodeCase& c) {
+  return c.cache_dtype == DType::f32 || reads_stored(c) ? 1e-5 : 2e-3;
+}
 
 KvDecodeResult run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std::mt19937& rng) {
   const std::int64_t t = c.steps, h = c.heads, hkv = c.kv_heads, d = c.head_dim;
@@ -31,7 +41,9 @@ KvDecodeResult run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std
   RopeConfig rope;
   rope.head_dim = d;
   rope.layout = c.layout;
-  KvCache cache(ctx, {1, 1, t, hkv, d, c.cache_dtype}, rope);
+  KvCacheShape shape{1, 1, t, hkv, d, c.cache_dtype};
+  shape.value_dtype = c.value_dtype;
+  KvCache cache(ctx, shape, rope);
   AttentionConfig step;
   step.causal = true;
   const auto token = [&](const Tensor& x, std::int64_t heads, std::int64_t i) {
@@ -46,6 +58,17 @@ KvDecodeResult run_kv_decode_case(const Context& ctx, const KvDecodeCase& c, std
 
   AttentionConfig whole;
   whole.causal = true;
+  if (reads_stored(c)) {  // over the stored (rotated, quantized) keys and values
+    std::vector<std::int64_t> positions(static_cast<std::size_t>(t));
+    for (std::int64_t i = 0; i < t; ++i) positions[static_cast<std::size_t>(i)] = i;
+    const std::vector<double> q_rotated =
+        reference::rope(std::vector<double>(q_in.begin(), q_in.end()), 1, t, h, rope, positions);
+    const std::vector<float> ks = cache.keys(0).download(), vs = cache.values(0).download();
+    const std::vector<double> expected = reference::attention(q_rotated, std::vector<double>(ks.begin(), ks.end()),
+                                                              std::vector<double>(vs.begin(), vs.end()), 1, t, t, h,
+                                                              hkv, d, whole);
+    return {compare(out.view.download(), expected), guard_intact(out)};
+  }
   whole.rope = rope;
   const std::vector<double> expected =
       reference::attention(std::vector<double>(q_in.begin(), q_in.end()), std::vector<double>(k_in.begin(), k_in.end()),

@@ -9,6 +9,7 @@
 #include "ops/attention_check.hpp"
 #include "ops/attention_plan.hpp"
 #include "ops/dispatch_size.hpp"
+#include "ops/kv_formats.hpp"
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
 #include "runtime/texel_view.hpp"
@@ -23,17 +24,19 @@ namespace {
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
   kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kCoopM, kCoopN, kCoopK,
-  kRowBlocks, kFlashConstantCount
+  kRowBlocks, kKFormat, kVFormat, kFlashConstantCount
 };
+static_assert(kKFormat == detail::kKFormatConstant && kVFormat == detail::kVFormatConstant);
 
-std::string flash_shader(const detail::FlashShape& shape, DType q, DType kv) {
+std::string flash_shader(const detail::FlashShape& shape, DType q, const detail::AttentionCall& call) {
   const char* prefix = shape.variant == detail::FlashVariant::Rows        ? "flash_rows"
                        : shape.variant == detail::FlashVariant::RowsTexel ? "flash_rows_texel"
                        : shape.variant == detail::FlashVariant::Decode ? "flash_decode"
                        : shape.variant == detail::FlashVariant::CoopMat ? "flash_cm"
                        : shape.subgroup_sums                           ? "flash_sg"
                                                                        : "flash";
-  return std::string(prefix) + "_q" + std::string(to_string(q)) + "_kv" + std::string(to_string(kv));
+  const std::string kv = call.kv_formats ? "any" : std::string(to_string(call.k_dtype));
+  return std::string(prefix) + "_q" + std::string(to_string(q)) + "_kv" + kv;
 }
 
 }  // namespace
@@ -42,17 +45,20 @@ namespace detail {
 
 namespace {
 
-// rows_texel reads 4 elements of k or v per texel: RGBA32F or RGBA16F.
-std::uint32_t texel_bytes_of(DType kv) { return kv == DType::f16 ? 8 : 16; }
-VkFormat texel_format_of(DType kv) {
-  return kv == DType::f16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
+// rows_texel reads 4 elements of k or v per texel, RGBA32F or RGBA16F; its KV_FORMATS
+// build reads 32-bit words, R32_UINT.
+std::uint32_t texel_bytes_of(const AttentionCall& call) { return call.kv_formats ? 4 : call.kv_f16 ? 8 : 16; }
+VkFormat texel_format_of(const AttentionCall& call) {
+  return call.kv_formats ? VK_FORMAT_R32_UINT
+         : call.kv_f16   ? VK_FORMAT_R16G16B16A16_SFLOAT
+                         : VK_FORMAT_R32G32B32A32_SFLOAT;
 }
 
 // k or v as the flash kernel binds it: through a texel view for rows_texel.
-Binding kv_binding(BatchState& state, const FlashShape& shape, const Tensor& t) {
+Binding kv_binding(BatchState& state, const AttentionCall& call, const FlashShape& shape, const Tensor& t) {
   Binding b = reads(t);
   if (shape.variant == FlashVariant::RowsTexel)
-    b.texel_view = texel_view(state.ctx, *t.storage(), texel_format_of(t.dtype()), texel_bytes_of(t.dtype()));
+    b.texel_view = texel_view(state.ctx, *t.storage(), texel_format_of(call), texel_bytes_of(call));
   return b;
 }
 
@@ -70,7 +76,7 @@ FlashPlan plan_flash(const DeviceInfo& info, const AttentionConfig& config, cons
   FlashPlan p;
   p.call = prepare_attention(config, q, k, v, out);
   FlashRequest request = flash_request(p.call, config, rotate_keys);
-  const std::uint32_t texel_bytes = texel_bytes_of(k.dtype());
+  const std::uint32_t texel_bytes = texel_bytes_of(p.call);
   request.kv_texel_viewable =
       texel_viewable(info, *k.storage(), texel_bytes) && texel_viewable(info, *v.storage(), texel_bytes);
   p.shape = flash_shape(info, request);
@@ -175,6 +181,8 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   constants[kRopeHalf] = static_cast<std::uint32_t>(rope_half);
   constants[kSplit] = split_pass;
   constants[kExplicitPositions] = call.explicit_positions;
+  constants[kKFormat] = format_code(call.k_dtype);  // read only by the *_kvany builds
+  constants[kVFormat] = format_code(call.v_dtype);
 
   const Binding none = placeholder_buffer(state);
   Binding positions = none, angles = none, sinks = none, slopes = none, partials = none;
@@ -200,10 +208,10 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
     return "attention[" + std::string(to_string(shape.variant)) + "] " + std::string(to_string(q.dtype())) +
            shape_to_string(q.shape()) + " kv " + std::string(to_string(k.dtype())) + shape_to_string(k.shape());
   };
-  const std::string shader = flash_shader(shape, q.dtype(), k.dtype());
+  const std::string shader = flash_shader(shape, q.dtype(), call);
   const std::uint32_t texel_bindings = shape.variant == FlashVariant::RowsTexel ? 0b110u : 0u;  // k and v
   const ComputePipeline& flash = state.ctx.pipelines->get({shader, 9, sizeof(push), constants, {}, texel_bindings});
-  const Binding flash_bindings[] = {reads(q), kv_binding(state, shape, k), kv_binding(state, shape, v),
+  const Binding flash_bindings[] = {reads(q), kv_binding(state, call, shape, k), kv_binding(state, call, shape, v),
                                     split_pass ? none : writes(out),
                                     positions, angles, sinks, slopes, partials};
   const std::uint64_t rows = static_cast<std::uint64_t>(call.q.seq * call.group);

@@ -5,6 +5,8 @@
 
 #include "ops/attention_plan.hpp"
 #include "ops/dispatch_size.hpp"
+#include "ops/kv_formats.hpp"
+#include "vkrope/quantize.hpp"
 #include "runtime/context_state.hpp"
 #include "vkrope/attention.hpp"
 
@@ -12,9 +14,9 @@ namespace vkrope {
 
 namespace {
 
-const char* naive_shader(DType q, DType kv) {
-  if (q == DType::f32) return kv == DType::f32 ? "naive_qf32_kvf32" : "naive_qf32_kvf16";
-  return kv == DType::f32 ? "naive_qf16_kvf32" : "naive_qf16_kvf16";
+std::string naive_shader(DType q, DType k, DType v) {
+  const std::string kv = detail::needs_kv_formats(k, v) ? "any" : std::string(to_string(k));
+  return "naive_q" + std::string(to_string(q)) + "_kv" + kv;
 }
 
 std::vector<std::int64_t> iota_from(std::int64_t first, std::int64_t count) {
@@ -45,9 +47,19 @@ void attention_naive(const AttentionConfig& config, const Tensor& q, const Tenso
   std::optional<Tensor> q_rot, k_rot;
   if (config.rope) {  // rotated copies, by the RoPE op (its frequencies: each list's own largest position)
     q_rot = Tensor::empty(context, q.dtype(), q.shape());
-    k_rot = Tensor::empty(context, k.dtype(), k.shape());
     rope(batch, *config.rope, {q, *q_rot, {}, {}}, {qpos, 0});
-    rope(batch, *config.rope, {k, *k_rot, {}, {}}, {kpos, 0});
+    if (k.dtype() == DType::f32 || k.dtype() == DType::f16) {
+      k_rot = Tensor::empty(context, k.dtype(), k.shape());
+      rope(batch, *config.rope, {k, *k_rot, {}, {}}, {kpos, 0});
+    } else {  // RoPE takes f32 / f16: the stored keys' values first (exactly what a kernel reads)
+      if (!k.is_contiguous())
+        throw Error(ErrorKind::InvalidArgument, "attention_naive: fused RoPE over a strided " +
+                                                    std::string(to_string(k.dtype())) + " k; expected a contiguous one");
+      const Tensor k_values = Tensor::empty(context, DType::f32, k.shape());
+      dequantize(batch, k, k_values);
+      k_rot = Tensor::empty(context, DType::f32, k.shape());
+      rope(batch, *config.rope, {k_values, *k_rot, {}, {}}, {kpos, 0});
+    }
   }
   const Tensor& qq = q_rot ? *q_rot : q;
   const Tensor& kk = k_rot ? *k_rot : k;
@@ -77,7 +89,7 @@ void attention_naive(const AttentionConfig& config, const Tensor& q, const Tenso
   };
   const std::string label = "attention_naive " + shape_to_string(q.shape());
   for (std::uint32_t pass : {0u, 1u}) {
-    std::vector<std::uint32_t> constants(16, 0u);
+    std::vector<std::uint32_t> constants(24, 0u);
     constants[0] = wg;
     constants[1] = static_cast<std::uint32_t>(call.q.dim);
     constants[3] = config.causal;
@@ -86,8 +98,10 @@ void attention_naive(const AttentionConfig& config, const Tensor& q, const Tenso
     constants[6] = config.softcap > 0.0;
     constants[7] = !config.sinks.empty();
     constants[15] = pass;
+    constants[detail::kKFormatConstant] = detail::format_code(kk.dtype());
+    constants[detail::kVFormatConstant] = detail::format_code(v.dtype());
     const detail::ComputePipeline& pipeline =
-        state.ctx.pipelines->get({naive_shader(q.dtype(), k.dtype()), 8, sizeof(push), constants});
+        state.ctx.pipelines->get({naive_shader(q.dtype(), kk.dtype(), v.dtype()), 8, sizeof(push), constants});
     const detail::Binding bindings[] = {detail::reads(qq), detail::reads(kk),     detail::reads(v),
                                         pass == 1 ? detail::writes(out) : none,   pos,
                                         sinks,     slopes,   pass == 0 ? score_out : score_in};

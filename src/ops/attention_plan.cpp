@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "ops/kv_formats.hpp"
 #include "runtime/context_state.hpp"
 #include "runtime/memory.hpp"
 #include "vkrope/error.hpp"
@@ -39,7 +40,6 @@ void check_tensors(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
          shape_to_string(v.shape()) + " differ in rank; expected all [B, S, heads, D] or all [S, heads, D]");
   if (k.shape() != v.shape())
     fail("k " + shape_to_string(k.shape()) + " and v " + shape_to_string(v.shape()) + " differ; expected one shape");
-  if (k.dtype() != v.dtype()) fail("k is " + describe(k) + " and v " + describe(v) + "; expected one dtype");
   if (out.shape() != q.shape() || out.dtype() != q.dtype())
     fail("out is " + describe(out) + "; expected q's " + describe(q));
   if (c.k.batch != c.q.batch)
@@ -57,13 +57,17 @@ void check_tensors(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
       fail(std::string("out overlaps ") + name + " in their buffer (" + byte_range(out) + " and " +
            byte_range(*input) + "); expected a separate output (attention is not in-place)");
   }
-  // f16 travels as pairs of halves in 32-bit words (head_dim is even, so rows are whole words).
-  const std::pair<const Layout4*, const char*> views[] = {{&c.q, "q"}, {&c.k, "k"}, {&c.v, "v"}, {&c.out, "out"}};
-  for (const auto& [l, name] : views) {
-    const DType dtype = (l == &c.k || l == &c.v) ? k.dtype() : q.dtype();
-    if (dtype == DType::f16 && !is_word_aligned(*l))
-      fail(std::string(name) + " is an f16 view with an odd offset or stride; expected even ones (f16 is read " +
-           "as pairs of halves)");
+  if (q.dtype() != DType::f32 && q.dtype() != DType::f16)
+    fail("q is " + describe(q) + "; expected f32 or f16 queries (k and v may be stored in any format)");
+  // f16 and bf16 travel as pairs of halves in 32-bit words (head_dim is even, so rows are
+  // whole words); the block formats' views are whole blocks (Tensor::view).
+  const std::pair<const Layout4*, const Tensor*> views[] = {{&c.q, &q}, {&c.k, &k}, {&c.v, &v}, {&c.out, &out}};
+  const char* names[] = {"q", "k", "v", "out"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const DType dtype = views[i].second->dtype();
+    if ((dtype == DType::f16 || dtype == DType::bf16) && !is_word_aligned(*views[i].first))
+      fail(std::string(names[i]) + " is an " + std::string(to_string(dtype)) + " view with an odd offset or stride; " +
+           "expected even ones (it is read as pairs of halves)");
   }
 }
 
@@ -108,7 +112,10 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
   c.out = layout4(out, "attention", "out");
   check_tensors(q, k, v, out, c);
   c.group = c.q.heads / c.k.heads;
-  c.kv_f16 = k.dtype() == DType::f16;
+  c.k_dtype = k.dtype();
+  c.v_dtype = v.dtype();
+  c.kv_formats = needs_kv_formats(k.dtype(), v.dtype());
+  c.kv_f16 = !c.kv_formats && k.dtype() == DType::f16;
   c.q_f16 = q.dtype() == DType::f16;
 
   if (config.scale && !std::isfinite(*config.scale))
@@ -291,6 +298,7 @@ FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& con
   r.rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
   r.kv_vec4_aligned = is_vec4_aligned(call.k) && is_vec4_aligned(call.v);
   r.kv_f16 = call.kv_f16;
+  r.kv_formats = call.kv_formats;
   r.q_f16 = call.q_f16;
   return r;
 }

@@ -22,6 +22,8 @@ struct AttentionCall {
   Layout4 q, k, v, out;
   std::int64_t group = 1;  // query heads per kv head
   bool kv_f16 = false;     // k and v stored as f16
+  bool kv_formats = false; // k and v read by a KV_FORMATS build (kv_formats.hpp)
+  DType k_dtype = DType::f32, v_dtype = DType::f32;
   bool q_f16 = false;      // q and out stored as f16
   double scale = 1.0;
   bool explicit_positions = false;
@@ -73,6 +75,7 @@ struct FlashRequest {
   std::int64_t rope_half = 1;     // rotary_dim / 2
   bool kv_vec4_aligned = true;    // K and V offsets and strides in multiples of 4 elements
   bool kv_f16 = false;            // K and V stored as f16 (the team kernel's tiles stay f16)
+  bool kv_formats = false;        // K and V in a KV_FORMATS build: no coopmat, no texel views
   bool q_f16 = false;             // q (and out) f16
 };
 FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& config, bool rotate_keys);

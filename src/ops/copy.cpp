@@ -22,7 +22,7 @@ static_assert(sizeof(CopyPush) == 12 && sizeof(CopyPush) <= 128);
 static_assert(offsetof(CopyPush, src_offset) == 0 && offsetof(CopyPush, dst_offset) == 4 &&
               offsetof(CopyPush, n_words) == 8);
 
-std::uint64_t byte_offset(const Tensor& t) { return static_cast<std::uint64_t>(t.offset()) * size_of(t.dtype()); }
+std::uint64_t byte_offset(const Tensor& t) { return storage_bytes(t.dtype(), static_cast<std::uint64_t>(t.offset())); }
 
 // The checks both copies share; returns the byte count.
 std::uint64_t checked_copy_bytes(Batch& batch, const Tensor& src, const Tensor& dst) {
@@ -35,7 +35,7 @@ std::uint64_t checked_copy_bytes(Batch& batch, const Tensor& src, const Tensor& 
                     " differ in dtype or element count");
   if (src.storage()->context != batch.state().context.state() || dst.storage()->context != batch.state().context.state())
     throw Error(ErrorKind::InvalidArgument, "copy: tensors belong to another Context than the batch");
-  const std::uint64_t bytes = static_cast<std::uint64_t>(src.numel()) * size_of(src.dtype());
+  const std::uint64_t bytes = storage_bytes(src.dtype(), static_cast<std::uint64_t>(src.numel()));
   if (bytes % 4 || byte_offset(src) % 4 || byte_offset(dst) % 4)
     throw Error(ErrorKind::InvalidArgument,
                 "copy: byte sizes and offsets must be multiples of 4 (got " + std::to_string(bytes) + " bytes)");

@@ -8,6 +8,8 @@
 #include "ops/attention_check.hpp"
 #include "ops/attention_plan.hpp"
 #include "ops/dispatch_size.hpp"
+#include "ops/kv_formats.hpp"
+#include "ops/kv_store.hpp"
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
 
@@ -40,6 +42,10 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
          ", kv_heads = " + str(shape.kv_heads) + ": expected sizes >= 1");
   if (shape.head_dim <= 0 || shape.head_dim % 8 != 0 || shape.head_dim > 256)
     fail("head_dim " + str(shape.head_dim) + " is not supported; expected a multiple of 8 up to 256");
+  for (DType format : {shape.key_format(), shape.value_format()})
+    if (is_block_format(format) && shape.head_dim % block_elements(format) != 0)
+      fail("head_dim " + str(shape.head_dim) + " does not hold whole " + std::string(to_string(format)) +
+           " blocks; expected a multiple of " + str(block_elements(format)));
   if (rope_) {
     rope_->validate();
     if (rope_->head_dim != shape.head_dim)
@@ -49,10 +55,16 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
   }
   const Shape full = {shape.batch, shape.capacity, shape.kv_heads, shape.head_dim};
   for (std::int64_t l = 0; l < shape.layers; ++l) {
-    keys_.push_back(Tensor::empty(context, shape.dtype, full));
-    values_.push_back(Tensor::empty(context, shape.dtype, full));
+    keys_.push_back(Tensor::empty(context, shape.key_format(), full));
+    values_.push_back(Tensor::empty(context, shape.value_format(), full));
   }
   lengths_.assign(static_cast<std::size_t>(shape.layers), 0);
+}
+
+std::int64_t KvCache::bytes_per_token() const noexcept {
+  const auto dim = static_cast<std::uint64_t>(shape_.head_dim);
+  return shape_.kv_heads *
+         static_cast<std::int64_t>(storage_bytes(shape_.key_format(), dim) + storage_bytes(shape_.value_format(), dim));
 }
 
 void KvCache::check_layer(std::int64_t layer, const char* what) const {
@@ -91,6 +103,8 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
   if (k.batch != shape_.batch || k.heads != shape_.kv_heads || k.dim != shape_.head_dim)
     fail("append: k and v are " + shape_to_string(k_new.shape()) + "; expected [" + str(shape_.batch) + ", T, " +
          str(shape_.kv_heads) + ", " + str(shape_.head_dim) + "]");
+  if (k_new.dtype() != DType::f32 && k_new.dtype() != DType::f16)
+    fail("append: k and v are " + std::string(to_string(k_new.dtype())) + "; expected f32 or f16 new keys and values");
   if (k_new.dtype() == DType::f16 && !(detail::is_word_aligned(k) && detail::is_word_aligned(v)))
     fail("append: f16 k or v has an odd offset or stride; expected even ones (f16 is read as pairs of halves)");
   if (k_new.storage()->context != keys_.front().storage()->context)
@@ -101,6 +115,25 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
          " would exceed its capacity of " + str(shape_.capacity));
 
   detail::BatchState& state = batch.state();
+  // The cache is addressed with 32-bit element indices.
+  (void)detail::to_u32(shape_.batch * shape_.capacity * shape_.kv_heads * shape_.head_dim, "KvCache", "elements");
+  const Tensor k_rows = keys_[static_cast<std::size_t>(layer)], v_rows = values_[static_cast<std::size_t>(layer)];
+  if (detail::needs_kv_formats(shape_.key_format(), shape_.value_format())) {
+    detail::StoreRequest r;
+    r.k_src = &k_new;
+    r.v_src = &v_new;
+    r.k_layout = k;
+    r.v_layout = v;
+    r.k_dst = &k_rows;
+    r.v_dst = &v_rows;
+    r.start = filled;
+    r.capacity = shape_.capacity;
+    r.rope = rope_ ? &*rope_ : nullptr;
+    r.label = "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape());
+    detail::dispatch_store(state, r);
+    filled += k.seq;
+    return;
+  }
   const DeviceInfo& info = state.ctx.effective;
   AppendPush push{};
   push.batch = detail::to_u32(k.batch, "KvCache::append", "batch");
@@ -110,8 +143,6 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
   push.capacity = detail::to_u32(shape_.capacity, "KvCache::append", "capacity");
   detail::fill_strides(push.k, k, "KvCache::append");
   detail::fill_strides(push.v, v, "KvCache::append");
-  // The cache is addressed with 32-bit element indices.
-  (void)detail::to_u32(shape_.batch * shape_.capacity * shape_.kv_heads * shape_.head_dim, "KvCache", "elements");
 
   // Frequencies at the newest position, as transformers recomputes them per forward pass
   // (only dynamic and longrope depend on it); stored keys keep the rotation they got.
@@ -126,7 +157,6 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
                                                 static_cast<std::uint32_t>(half)};
   const detail::ComputePipeline& pipeline =
       state.ctx.pipelines->get({append_shader(k_new.dtype(), shape_.dtype), 5, sizeof(push), constants});
-  const Tensor k_rows = keys_[static_cast<std::size_t>(layer)], v_rows = values_[static_cast<std::size_t>(layer)];
   const detail::Binding bindings[] = {detail::reads(k_new), detail::reads(v_new), detail::writes(k_rows),
                                       detail::writes(v_rows), {angles, 0, angles->size, false}};
   const std::uint64_t items = std::uint64_t{push.batch} * push.tokens * push.kv_heads * static_cast<std::uint64_t>(shape_.head_dim / 2);

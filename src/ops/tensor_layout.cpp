@@ -49,23 +49,29 @@ bool is_vec4_aligned(const Layout4& l) {
 
 namespace {
 
-std::size_t first_byte(const Tensor& t) { return static_cast<std::size_t>(t.offset()) * size_of(t.dtype()); }
+std::size_t first_byte(const Tensor& t) {
+  return static_cast<std::size_t>(storage_bytes(t.dtype(), static_cast<std::uint64_t>(t.offset())));
+}
 
 // The byte ranges a view covers: one per run of its last dimension (one per element when
 // that dimension is strided), sorted.
 std::vector<std::pair<std::size_t, std::size_t>> byte_runs(const Tensor& t) {
   const Shape& shape = t.shape();
   const Strides& strides = t.strides();
-  const std::size_t last = shape.size() - 1, elem = size_of(t.dtype());
+  // Block formats: the last dimension is always contiguous whole blocks (Tensor::view).
+  const std::size_t last = shape.size() - 1;
   const bool contiguous_last = strides[last] == 1;
-  const std::size_t run_bytes = contiguous_last ? static_cast<std::size_t>(shape[last]) * elem : elem;
+  const auto bytes_of = [&](std::int64_t elements) {
+    return static_cast<std::size_t>(storage_bytes(t.dtype(), static_cast<std::uint64_t>(elements)));
+  };
+  const std::size_t run_bytes = contiguous_last ? bytes_of(shape[last]) : bytes_of(1);
   const std::size_t outer_dims = contiguous_last ? last : shape.size();
   std::vector<std::pair<std::size_t, std::size_t>> runs;
   std::vector<std::int64_t> index(outer_dims, 0);
   for (;;) {
     std::int64_t start = t.offset();
     for (std::size_t i = 0; i < outer_dims; ++i) start += index[i] * strides[i];
-    const auto begin = static_cast<std::size_t>(start) * elem;
+    const auto begin = bytes_of(start);
     runs.emplace_back(begin, begin + run_bytes);
     std::size_t i = outer_dims;  // next index, last dimension fastest
     while (i > 0 && ++index[i - 1] == shape[i - 1]) index[--i] = 0;

@@ -35,7 +35,7 @@ void upload_barrier(const VolkDeviceTable& fn, VkCommandBuffer cmd) {
 }
 
 Binding make_binding(const Tensor& tensor, bool writes) {
-  const std::uint64_t begin = static_cast<std::uint64_t>(tensor.offset()) * size_of(tensor.dtype());
+  const std::uint64_t begin = storage_bytes(tensor.dtype(), static_cast<std::uint64_t>(tensor.offset()));
   return {tensor.storage(), begin, tensor.span_bytes() - begin, writes};
 }
 

@@ -7,8 +7,6 @@
 
 namespace vkrope {
 
-std::string_view to_string(DType dtype) noexcept { return dtype == DType::f32 ? "f32" : "f16"; }
-
 std::uint16_t float_to_half(float value) noexcept {
   const std::uint32_t f = std::bit_cast<std::uint32_t>(value);
   const std::uint32_t sign = (f >> 16) & 0x8000u;

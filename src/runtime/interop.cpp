@@ -67,14 +67,15 @@ Tensor wrap_buffer(const Context& context, VkBuffer buffer, VkDeviceSize offset,
   storage->buffer = buffer;
   storage->offset = offset;
   storage->size = range;
-  std::uint64_t bytes = size_of(dtype);
-  for (std::int64_t d : shape) bytes *= static_cast<std::uint64_t>(d > 0 ? d : 0);
+  std::uint64_t elements = 1;
+  for (std::int64_t d : shape) elements *= static_cast<std::uint64_t>(d > 0 ? d : 0);
+  const std::uint64_t bytes = storage_bytes(dtype, elements);
   if (bytes == 0 || bytes > range)
     throw Error(ErrorKind::InvalidArgument, "interop::wrap_buffer: shape " + shape_to_string(shape) + " needs " +
                                                 std::to_string(bytes) + " bytes; the range holds " +
                                                 std::to_string(range));
   // The view checks rank and dimensions.
-  Tensor whole(context, storage, dtype, Shape{static_cast<std::int64_t>(range / size_of(dtype))}, Strides{1}, 0);
+  Tensor whole(context, storage, dtype, Shape{static_cast<std::int64_t>(range / block_bytes(dtype)) * block_elements(dtype)}, Strides{1}, 0);
   return whole.view(shape, contiguous_strides(shape), 0);
 }
 
@@ -90,7 +91,7 @@ VkQueue queue(const Context& c) { return c.state()->queue; }
 std::uint32_t queue_family_index(const Context& c) { return c.state()->queue_family; }
 VkBuffer buffer(const Tensor& t) { return t.storage()->buffer; }
 VkDeviceSize buffer_offset(const Tensor& t) {
-  return t.storage()->offset + static_cast<VkDeviceSize>(t.offset()) * size_of(t.dtype());
+  return t.storage()->offset + storage_bytes(t.dtype(), static_cast<std::uint64_t>(t.offset()));
 }
 VkSemaphore timeline_semaphore(const Context& c) { return c.state()->timeline.handle(); }
 std::uint64_t timeline_value(const Submission& s) { return s.state() ? s.state()->value : 0; }

@@ -1,10 +1,14 @@
 // vkrope attention: attention over .npy files.
 //   vkrope attention --q Q.npy --k K.npy --v V.npy --output O.npy [--causal] [--scale S]
 //     [--window W] [--alibi] [--softcap C] [--sinks S.npy] [--rope [rope flags]] [--device SEL]
+//     [--kv-format F | --k-format F --v-format F]
 // Q [B, Sq, H, D] or [Sq, H, D]; K, V [B, Skv, Hkv, D] or [Skv, Hkv, D]; float32 or float16
 // (Q may be float32 over float16 K and V); sinks float32 [H]. O has Q's shape and dtype.
 // With --rope, keys sit at positions 0..Skv-1 and queries at the last Sq of them: the op's
 // default bottom-right alignment, so the CLI passes no positions.
+// --kv-format (or --k-format / --v-format) stores K and V in f32, f16, bf16, q8_0 or q4_0 on
+// the device before attention, converted by vkrope::quantize (the kernel KvCache::append
+// uses), so the output is what a cache of that format would give.
 // The files are read and checked here; how the shapes must relate (H a multiple of Hkv, one
 // head_dim, causal needing Sq <= Skv, ...) is checked by the op before it records anything,
 // so it is said once, in one place. O is written (atomically) only after the op succeeded,
@@ -18,13 +22,14 @@
 #include "io/npy.hpp"
 #include "rope_flags.hpp"
 #include "vkrope/attention.hpp"
+#include "vkrope/quantize.hpp"
 
 namespace vkrope::cli {
 
 namespace {
 
 struct AttentionArgs {
-  std::string q, k, v, output, sinks;
+  std::string q, k, v, output, sinks, kv_format, k_format, v_format;
   bool causal = false, alibi = false, rope = false;
   std::optional<double> scale;
   double softcap = 0.0;
@@ -63,6 +68,16 @@ Tensor upload(const Context& context, const io::NpyArray& a) {
   return t;
 }
 
+// K or V as the flags ask it stored: the file's own dtype, or converted on the device.
+Tensor upload_as(const Context& context, const io::NpyArray& a, const std::string& format) {
+  const Tensor t = upload(context, a);
+  DType dtype = t.dtype();
+  if (format.empty() || !parse_dtype(format, dtype) || dtype == t.dtype()) return t;
+  const Tensor stored = Tensor::empty(context, dtype, a.shape);
+  quantize(t, stored);
+  return stored;
+}
+
 int run_attention(const GlobalOptions& global, const AttentionArgs& a) {
   const io::NpyArray q = read_operand("--q", a.q);
   const io::NpyArray k = read_operand("--k", a.k);
@@ -79,10 +94,13 @@ int run_attention(const GlobalOptions& global, const AttentionArgs& a) {
 
   const Context context = Context::create(context_options(global));
   const Tensor out = Tensor::empty(context, dtype_of(q.type), q.shape);
-  attention(config, upload(context, q), upload(context, k), upload(context, v), out);
+  const Tensor k_stored = upload_as(context, k, a.kv_format.empty() ? a.k_format : a.kv_format);
+  const Tensor v_stored = upload_as(context, v, a.kv_format.empty() ? a.v_format : a.kv_format);
+  attention(config, upload(context, q), k_stored, v_stored, out);
   io::write_npy(a.output, q.type, q.shape, out.download_raw());
-  fmt::print("attention: q {} {}, k/v {} {} -> {} on {}\n", io::to_string(q.type), shape_to_string(q.shape),
-             io::to_string(k.type), shape_to_string(k.shape), a.output, context.device().name);
+  fmt::print("attention: q {} {}, k {} v {} {} -> {} on {}\n", io::to_string(q.type), shape_to_string(q.shape),
+             to_string(k_stored.dtype()), to_string(v_stored.dtype()), shape_to_string(k.shape), a.output,
+             context.device().name);
   return 0;
 }
 
@@ -102,6 +120,12 @@ Run add_attention_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_flag("--alibi", a->alibi, "ALiBi: the standard slopes for H heads");
   sub->add_option("--softcap", a->softcap, "logit softcap C > 0: s = C tanh(s / C) (default none)");
   sub->add_option("--sinks", a->sinks, "float32 .npy [H]: one sink logit per query head (as gpt-oss)");
+  const auto formats = CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"});
+  auto* kv_format = sub->add_option("--kv-format", a->kv_format,
+                                    "store K and V as f32, f16, bf16, q8_0 or q4_0 (block formats: D a multiple of 32)")
+                        ->check(formats);
+  sub->add_option("--k-format", a->k_format, "store K as this format (as --kv-format)")->check(formats)->excludes(kv_format);
+  sub->add_option("--v-format", a->v_format, "store V as this format (as --kv-format)")->check(formats)->excludes(kv_format);
   auto* rope = sub->add_flag("--rope", a->rope, "rotate q and k first (keys at 0..Skv-1, queries at the last Sq)");
   // The RoPE flags mean nothing without --rope; say so instead of ignoring them.
   for (CLI::Option* option : add_rope_flags(*sub, a->rope_flags)) option->needs(rope);

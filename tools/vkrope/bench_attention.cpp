@@ -61,6 +61,10 @@ std::vector<AttentionBenchShape> default_attention_shapes() {
   for (std::int64_t h : {8, 32})
     for (std::int64_t d : {64, 128})
       for (std::int64_t skv : {4096, 8192, 16384}) list.push_back(shape(1, 1, skv, h, 8, d, DType::f32, DType::f16));
+  // The same decode over caches of the other formats (issue 17): bytes read per format, and
+  // each step's time against the f16 cache's above.
+  for (std::int64_t skv : {4096, 16384})
+    for (DType kv : {DType::bf16, DType::q8_0, DType::q4_0}) list.push_back(shape(1, 1, skv, 32, 8, 128, DType::f32, kv));
   // The peer's shapes (../shared/PEERS.md) not already above: a vision model's unmasked
   // prefill (about 150 GFLOP: minutes per run on a CPU driver; select it with --filter).
   list.push_back(shape(1, 5776, 5776, 16, 16, 72, DType::f32, DType::f16, false));
@@ -81,7 +85,7 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
       if (!s.causal && prefill && settings.filter.empty()) continue;
     }
     const double kv_elements = static_cast<double>(s.batch * s.skv * s.kv_heads * s.head_dim);
-    const double kv_bytes = 2.0 * kv_elements * static_cast<double>(size_of(s.kv_dtype));
+    const double kv_bytes = 2.0 * kv_elements * bytes_per_element(s.kv_dtype);
     const auto range = static_cast<double>(context.device().max_storage_buffer_range);
     const double per_sequence = kv_bytes / 2.0 / static_cast<double>(s.batch);  // one of K, V
     const auto per_call = std::clamp<std::int64_t>(static_cast<std::int64_t>(range / per_sequence), 1, s.batch);
@@ -125,6 +129,11 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
       measure_memory_floors(context, settings, r);
       r.target = kDecodeTarget;
     }
+    // A cache format's decode step against the f16 cache's at the same shape, when both ran.
+    if (!prefill && s.kv_dtype != DType::f16)
+      for (const BenchResult& f16 : results)
+        if (f16.name == r.name && f16.dtype == fmt::format("{}/f16", to_string(s.q_dtype)))
+          r.note += fmt::format("{}step {:.2f}x f16's time", r.note.empty() ? "" : "; ", r.median_ms / f16.median_ms);
     if (on_result) on_result(r);
     results.push_back(r);
   }

@@ -60,7 +60,7 @@ std::vector<BenchResult> bench_rope(const Context& context, const BenchSettings&
       r.dtype = std::string(to_string(dtype));
       // In place: q and k are read once and written once.
       r.bytes = 2.0 * static_cast<double>(s.batch * s.seq * (s.q_heads + s.k_heads) * s.head_dim) *
-                static_cast<double>(size_of(dtype));
+                bytes_per_element(dtype);
       r.median_ms = median_device_ms(context, settings, [&](Batch& b) { rope(b, config, tensors, positions); });
       r.gbps = r.bytes / (r.median_ms * 1e6);
       measure_memory_floors(context, settings, r);

@@ -26,10 +26,11 @@ std::int64_t positive(const std::string& spec, const std::string& key, const std
   return v;
 }
 
-DType dtype(const std::string& spec, const std::string& key, const std::string& text) {
-  if (text == "f32") return DType::f32;
-  if (text == "f16") return DType::f16;
-  bad(spec, fmt::format("{}={} is not f32 or f16", key, text));
+// q: f32 or f16; kv: any storage format.
+DType dtype(const std::string& spec, const std::string& key, const std::string& text, bool any_format) {
+  DType d{};
+  if (parse_dtype(text, d) && (any_format || d == DType::f32 || d == DType::f16)) return d;
+  bad(spec, fmt::format("{}={} is not {}", key, text, any_format ? "f32, f16, bf16, q8_0 or q4_0" : "f32 or f16"));
 }
 
 }  // namespace
@@ -54,9 +55,9 @@ AttentionBenchShape parse_attention_shape(const std::string& spec) {
     else if (key == "h") s.heads = positive(spec, key, value);
     else if (key == "hkv") s.kv_heads = positive(spec, key, value);
     else if (key == "d") s.head_dim = positive(spec, key, value);
-    else if (key == "q") s.q_dtype = dtype(spec, key, value);
-    else if (key == "kv") s.kv_dtype = dtype(spec, key, value);
-    else if (key == "dtype") s.q_dtype = s.kv_dtype = dtype(spec, key, value);
+    else if (key == "q") s.q_dtype = dtype(spec, key, value, false);
+    else if (key == "kv") s.kv_dtype = dtype(spec, key, value, true);
+    else if (key == "dtype") s.q_dtype = s.kv_dtype = dtype(spec, key, value, false);
     else if (key == "causal") {
       if (value != "0" && value != "1") bad(spec, "causal=" + value + " is not 0 or 1");
       s.causal = value == "1";
@@ -70,6 +71,8 @@ AttentionBenchShape parse_attention_shape(const std::string& spec) {
   // attention() checks these too, but only after the floors have been measured.
   if (s.heads % s.kv_heads) bad(spec, fmt::format("h={} is not a multiple of hkv={}", s.heads, s.kv_heads));
   if (s.head_dim % 8 || s.head_dim > 256) bad(spec, fmt::format("d={} is not a multiple of 8 up to 256", s.head_dim));
+  if (s.head_dim % block_elements(s.kv_dtype))
+    bad(spec, fmt::format("d={} does not hold whole {} blocks of 32", s.head_dim, to_string(s.kv_dtype)));
   if (s.causal && s.sq > s.skv) bad(spec, fmt::format("causal with sq={} > skv={}", s.sq, s.skv));
   return s;
 }
