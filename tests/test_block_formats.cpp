@@ -1,6 +1,7 @@
 // The host codecs of the storage formats (dtype.hpp): bf16 rounding, and q8_0 / q4_0 blocks
-// as ggml's reference quantizers write them, from cases worked out by hand from ggml's
-// definitions (the device quantizer is checked against these codecs in test_kv_formats.cpp).
+// as ggml's reference quantizers write them: against bytes ggml's own functions produced
+// (support/ggml_quant_vectors.hpp, data), and cases worked out by hand from ggml's
+// definitions. The device quantizer is checked against these codecs in test_kv_formats.cpp.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -8,9 +9,11 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "support/device_matrix.hpp"
+#include "support/ggml_quant_vectors.hpp"
 #include "vkrope/dtype.hpp"
 
 namespace vkrope::test {
@@ -26,6 +29,33 @@ std::vector<std::uint8_t> encode_block(DType dtype, const std::vector<float>& x)
 
 std::uint16_t scale_of(const std::vector<std::uint8_t>& block) {
   return static_cast<std::uint16_t>(block[0] | (block[1] << 8));
+}
+
+// Each of ggml's vectors: the same q8_0 and q4_0 bytes, and the same values decoded (NaN
+// where ggml's is NaN: 0 * inf, whose bits are the CPU's).
+TEST(BlockFormats, HostCodecsWriteAndReadGgmlsBytes) {
+  for (const GgmlBlockVector& vector : kGgmlBlockVectors) {
+    std::vector<float> x(32);
+    for (std::size_t i = 0; i < 32; ++i) x[i] = std::bit_cast<float>(vector.input_bits[i]);
+    const std::vector<std::uint8_t> q8 = encode_block(DType::q8_0, x), q4 = encode_block(DType::q4_0, x);
+    EXPECT_EQ(q8, std::vector<std::uint8_t>(vector.q8_0.begin(), vector.q8_0.end())) << vector.name << " q8_0";
+    EXPECT_EQ(q4, std::vector<std::uint8_t>(vector.q4_0.begin(), vector.q4_0.end())) << vector.name << " q4_0";
+    for (auto [dtype, bytes, want] : {std::tuple{DType::q8_0, &q8, vector.q8_0_dequantized_bits.data()},
+                                      std::tuple{DType::q4_0, &q4, vector.q4_0_dequantized_bits.data()}}) {
+      std::vector<std::byte> raw(bytes->size());
+      std::memcpy(raw.data(), bytes->data(), raw.size());
+      std::vector<float> back(32);
+      decode(dtype, raw, back);
+      for (std::size_t i = 0; i < 32; ++i) {
+        const float expected = std::bit_cast<float>(want[i]);
+        if (std::isnan(expected)) {
+          EXPECT_TRUE(std::isnan(back[i])) << vector.name << " " << to_string(dtype) << " value " << i;
+        } else {
+          EXPECT_EQ(std::bit_cast<std::uint32_t>(back[i]), want[i]) << vector.name << " " << to_string(dtype) << " value " << i;
+        }
+      }
+    }
+  }
 }
 
 // d = 1 (max|x| = 127): every value is its own q, halfway cases rounded away from zero
@@ -168,6 +198,8 @@ TEST(BlockFormats, Bf16RoundsToNearestEven) {
   EXPECT_EQ(bits(0x00000001u), 0x0000);  // subnormals round like the rest
   EXPECT_EQ(bits(0x007fffffu), 0x0080);
   EXPECT_EQ(bits(0x80000000u), 0x8000);
+  for (const GgmlBf16Vector& vector : kGgmlBf16Vectors)  // ggml_fp32_to_bf16's own results
+    EXPECT_EQ(bits(vector.input_bits), vector.bf16) << std::hex << vector.input_bits;
   for (std::uint32_t h = 0; h < 0x10000u; ++h) {  // every bf16 reads back and re-encodes to itself
     const float f = bf16_to_float(static_cast<std::uint16_t>(h));
     if (!std::isnan(f)) {

@@ -12,6 +12,7 @@
 
 #include "ops/attention_variants.hpp"
 #include "support/device_matrix.hpp"
+#include "support/ggml_quant_vectors.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/kv_cache.hpp"
 #include "vkrope/quantize.hpp"
@@ -122,6 +123,26 @@ TEST_P(KvFormatsTest, DeviceQuantizerWritesTheHostEncodersBytes) {
                                  << example;
       }
     }
+}
+
+// The device quantizer writes the very bytes ggml's reference quantizers wrote for the
+// same inputs (support/ggml_quant_vectors.hpp: zeros, huge values, f16-range scales, ties).
+TEST_P(KvFormatsTest, DeviceQuantizerWritesGgmlsBytes) {
+  const auto blocks = static_cast<std::int64_t>(std::size(kGgmlBlockVectors));
+  std::vector<float> x;
+  for (const GgmlBlockVector& vector : kGgmlBlockVectors)
+    for (std::uint32_t bits : vector.input_bits) x.push_back(std::bit_cast<float>(bits));
+  const Tensor src = Tensor::from_floats(context(), DType::f32, {blocks, 32}, x);
+  for (DType format : {DType::q8_0, DType::q4_0}) {
+    const Tensor dst = Tensor::empty(context(), format, {blocks, 32});
+    quantize(src, dst);
+    const std::vector<std::byte> got = dst.download_raw();
+    const std::size_t size = block_bytes(format);
+    for (std::size_t b = 0; b < std::size(kGgmlBlockVectors); ++b) {
+      const std::uint8_t* want = format == DType::q8_0 ? kGgmlBlockVectors[b].q8_0.data() : kGgmlBlockVectors[b].q4_0.data();
+      EXPECT_EQ(std::memcmp(&got[b * size], want, size), 0) << kGgmlBlockVectors[b].name << " " << to_string(format);
+    }
+  }
 }
 
 struct FormatCase {

@@ -31,6 +31,19 @@ struct KvCacheShape {
   //   value), q4_0 18 * head_dim / 32 (0.5625 per value); bytes_per_token() adds K and V.
   DType dtype = DType::f16;
   std::optional<DType> value_dtype;
+  // A sliding-window ring (window > 0), for layers whose model attends over a window
+  // (Mistral, Gemma, gpt-oss's alternating layers) or StreamingLLM: each sequence keeps its
+  // first sink_tokens tokens for good and its newest `window` in sink_tokens + window slots,
+  // so memory stays the same at any length; `capacity` is then only the most tokens a
+  // sequence may reach (its positions). Keys are stored unrotated and rotated by the
+  // attention kernel as it reads them, at their original positions or, with
+  // cache_positions, at their rank in the cache (sinks 0..S-1, the window's tokens next,
+  // oldest first, as StreamingLLM), so nothing is ever re-rotated. evict = false makes an
+  // append past sink_tokens + window tokens an error instead.
+  std::int64_t window = 0;
+  std::int64_t sink_tokens = 0;
+  bool cache_positions = false;
+  bool evict = true;
   DType key_format() const noexcept { return dtype; }
   DType value_format() const noexcept { return value_dtype.value_or(dtype); }
 };
@@ -47,6 +60,10 @@ class KvCache {
   // Device bytes one token of one sequence takes in one layer: keys and values of every kv
   // head in their storage formats.
   std::int64_t bytes_per_token() const noexcept;
+  // Token slots per sequence and layer: capacity, or sink_tokens + window for a ring.
+  std::int64_t slots() const noexcept;
+  // Device bytes of one layer: batch * slots() * bytes_per_token().
+  std::int64_t bytes_per_layer() const noexcept;
   const std::optional<RopeConfig>& rope() const noexcept { return rope_; }
   std::int64_t length(std::int64_t layer) const;  // tokens filled
   void clear();                                  // every layer back to length 0
@@ -63,13 +80,17 @@ class KvCache {
   void append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new);
 
   // Attention of q [B, Sq, H, D] (or [Sq, H, D]) over the layer's filled prefix into out.
-  // config.rope and explicit positions must be left unset (the cache defines both).
+  // config.rope and explicit positions must be left unset (the cache defines both). A ring
+  // attends over the tokens it holds, the queries being its newest Sq tokens (Sq <= window
+  // once the ring is full): a decode step (Sq = 1) is exactly sliding-window attention; in
+  // a longer chunk the older queries do not see keys the chunk itself evicted.
   void attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
               const Tensor& out) const;
   void attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out) const;
 
   // The layer's filled keys / values: strided views [B, length, Hkv, D] of the cache
-  // (keys as stored, i.e. rotated). Throws when the layer is empty.
+  // (keys as stored, i.e. rotated; a ring's: its filled slots in slot order, keys unrotated).
+  // Throws when the layer is empty.
   Tensor keys(std::int64_t layer) const;
   Tensor values(std::int64_t layer) const;
 

@@ -2,6 +2,7 @@
 // the filled prefix.
 #include "vkrope/kv_cache.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "ops/angle_buffer.hpp"
@@ -9,6 +10,7 @@
 #include "ops/attention_plan.hpp"
 #include "ops/dispatch_size.hpp"
 #include "ops/kv_formats.hpp"
+#include "ops/kv_ring.hpp"
 #include "ops/kv_store.hpp"
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
@@ -25,6 +27,14 @@ struct AppendPush {
 static_assert(sizeof(AppendPush) == 52);
 
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::InvalidArgument, "KvCache: " + message); }
+
+// Tokens [first, first + count) of new keys or values, [B, T, Hkv, D] or [T, Hkv, D].
+Tensor token_rows(const Tensor& t, std::int64_t first, std::int64_t count) {
+  const std::size_t seq = t.rank() == 4 ? 1 : 0;
+  Shape shape = t.shape();
+  shape[seq] = count;
+  return t.view(shape, t.strides(), t.offset() + first * t.strides()[seq]);
+}
 
 std::string str(std::int64_t v) { return std::to_string(v); }
 
@@ -46,6 +56,9 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
     if (is_block_format(format) && shape.head_dim % block_elements(format) != 0)
       fail("head_dim " + str(shape.head_dim) + " does not hold whole " + std::string(to_string(format)) +
            " blocks; expected a multiple of " + str(block_elements(format)));
+  if (shape.window < 0 || shape.sink_tokens < 0 || (shape.window == 0 && shape.sink_tokens > 0))
+    fail("window = " + str(shape.window) + ", sink_tokens = " + str(shape.sink_tokens) +
+         ": expected window >= 1 for a ring (sink tokens need one) or both 0");
   if (rope_) {
     rope_->validate();
     if (rope_->head_dim != shape.head_dim)
@@ -53,13 +66,19 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
     if (shape.capacity - 1 > kMaxRopePosition)
       fail("capacity " + str(shape.capacity) + " exceeds RoPE's positions (2^24 + 1)");
   }
-  const Shape full = {shape.batch, shape.capacity, shape.kv_heads, shape.head_dim};
+  const Shape full = {shape.batch, slots(), shape.kv_heads, shape.head_dim};
   for (std::int64_t l = 0; l < shape.layers; ++l) {
     keys_.push_back(Tensor::empty(context, shape.key_format(), full));
     values_.push_back(Tensor::empty(context, shape.value_format(), full));
   }
   lengths_.assign(static_cast<std::size_t>(shape.layers), 0);
 }
+
+std::int64_t KvCache::slots() const noexcept {
+  return shape_.window > 0 ? shape_.sink_tokens + shape_.window : shape_.capacity;
+}
+
+std::int64_t KvCache::bytes_per_layer() const noexcept { return shape_.batch * slots() * bytes_per_token(); }
 
 std::int64_t KvCache::bytes_per_token() const noexcept {
   const auto dim = static_cast<std::uint64_t>(shape_.head_dim);
@@ -85,12 +104,12 @@ Tensor KvCache::prefix(const Tensor& full, std::int64_t length) const {
 
 Tensor KvCache::keys(std::int64_t layer) const {
   if (length(layer) == 0) fail("keys: layer " + str(layer) + " is empty");
-  return prefix(keys_[static_cast<std::size_t>(layer)], length(layer));
+  return prefix(keys_[static_cast<std::size_t>(layer)], std::min(length(layer), slots()));
 }
 
 Tensor KvCache::values(std::int64_t layer) const {
   if (length(layer) == 0) fail("values: layer " + str(layer) + " is empty");
-  return prefix(values_[static_cast<std::size_t>(layer)], length(layer));
+  return prefix(values_[static_cast<std::size_t>(layer)], std::min(length(layer), slots()));
 }
 
 void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
@@ -113,11 +132,34 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
   if (k.seq > shape_.capacity - filled)
     fail("append of " + str(k.seq) + " tokens to layer " + str(layer) + " holding " + str(filled) +
          " would exceed its capacity of " + str(shape_.capacity));
+  if (shape_.window > 0 && !shape_.evict && k.seq > slots() - filled)
+    fail("append of " + str(k.seq) + " tokens to layer " + str(layer) + " holding " + str(filled) +
+         " would evict tokens from its ring of " + str(slots()) + " slots; expected evict = true to allow that");
 
   detail::BatchState& state = batch.state();
   // The cache is addressed with 32-bit element indices.
   (void)detail::to_u32(shape_.batch * shape_.capacity * shape_.kv_heads * shape_.head_dim, "KvCache", "elements");
   const Tensor k_rows = keys_[static_cast<std::size_t>(layer)], v_rows = values_[static_cast<std::size_t>(layer)];
+  if (shape_.window > 0) {  // the surviving tokens into their slots, keys unrotated
+    const std::string label = "kv ring append layer " + str(layer) + " " + shape_to_string(k_new.shape());
+    for (const detail::RingRun& run : detail::ring_runs({shape_.sink_tokens, shape_.window}, filled, k.seq)) {
+      const Tensor k_part = token_rows(k_new, run.first_token, run.count);
+      const Tensor v_part = token_rows(v_new, run.first_token, run.count);
+      detail::StoreRequest r;
+      r.k_src = &k_part;
+      r.v_src = &v_part;
+      r.k_layout = detail::layout4(k_part, "KvCache::append", "k");
+      r.v_layout = detail::layout4(v_part, "KvCache::append", "v");
+      r.k_dst = &k_rows;
+      r.v_dst = &v_rows;
+      r.start = run.slot;
+      r.capacity = slots();
+      r.label = label;
+      detail::dispatch_store(state, r);
+    }
+    filled += k.seq;
+    return;
+  }
   if (detail::needs_kv_formats(shape_.key_format(), shape_.value_format())) {
     detail::StoreRequest r;
     r.k_src = &k_new;
@@ -188,7 +230,30 @@ void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& co
   if (filled == 0) fail("attend: layer " + str(layer) + " is empty; append keys and values first");
   AttentionConfig c = config;
   c.rope = rope_;
-  detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/false);
+  if (shape_.window == 0) {
+    detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/false);
+    return;
+  }
+  // A ring: every slot's position given, keys rotated as the kernel reads them.
+  const std::int64_t sq = q.shape()[q.rank() == 4 ? 1 : 0];
+  std::vector<std::int64_t> positions = detail::ring_positions({shape_.sink_tokens, shape_.window}, filled);
+  std::vector<std::int64_t> query_positions;
+  for (std::int64_t p = filled - sq; p < filled; ++p) {
+    const auto held = std::find(positions.begin(), positions.end(), p);
+    if (p < 0 || held == positions.end())
+      fail("attend: Sq = " + str(sq) + " queries, but the ring holds only the newest " + str(shape_.window) +
+           " tokens; expected Sq <= the tokens held");
+    query_positions.push_back(p);
+  }
+  if (shape_.cache_positions) {
+    const std::vector<std::int64_t> ranks = detail::ring_cache_positions(positions);
+    for (std::int64_t& p : query_positions)
+      p = ranks[static_cast<std::size_t>(std::find(positions.begin(), positions.end(), p) - positions.begin())];
+    positions = ranks;
+  }
+  c.query_positions = std::move(query_positions);
+  c.key_positions = std::move(positions);
+  detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/true);
 }
 
 void KvCache::attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out) const {
