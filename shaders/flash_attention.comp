@@ -218,7 +218,7 @@ void main() {
     const uint safe_row = min(row, rows - 1u);
     qi[r] = safe_row / group;
     h[r] = kvh * group + safe_row % group;
-    qp[r] = query_position(qi[r]);
+    qp[r] = query_position(b, qi[r]);
     slope[r] = ALIBI ? slopes[h[r]] : 0.0;
     dot_base[r] = ((team * R + r) * KEY_TILE) * DOT_STRIDE;
     m[r] = NEG_INF;
@@ -243,10 +243,10 @@ void main() {
 
   // Keys this workgroup looks at: its split's range, narrowed to what its rows can see.
   uint key_begin = split * pc.split_keys;
-  uint key_end = min(pc.skv, key_begin + pc.split_keys);
+  uint key_end = min(key_count(b), key_begin + pc.split_keys);
   if (!EXPLICIT_POSITIONS) {
-    const int q_lo = query_position(first_row / group);
-    const int q_hi = query_position((min(first_row + ROWS, rows) - 1u) / group);
+    const int q_lo = query_position(b, first_row / group);
+    const int q_hi = query_position(b, (min(first_row + ROWS, rows) - 1u) / group);
     if (CAUSAL) key_end = min(key_end, uint(max(q_hi + 1, 0)));
     if (WINDOW) {
       key_begin = max(key_begin, uint(max(q_lo - int(pc.window) + 1, 0)));

@@ -150,7 +150,7 @@ void main() {
       const uint q_base = pc.q_offset + b * pc.q_batch + qi * pc.q_seq + h * pc.q_head;
       x = Q_LOAD2(q_buf, q_base + d);
       if (ROPE_Q) {
-        const uint qp = uint(query_position(qi));
+        const uint qp = uint(query_position(b, qi));
         [[unroll]] for (uint i = 0u; i < 2u; ++i) {
           const float other = q_element(q_base + rope_partner(d + i, ROPE_HALF, ROPE_INTERLEAVED));
           x[i] = rope_rotate_element(x[i], other, d + i, qp, ROPE_HALF, ROPE_INTERLEAVED);
@@ -168,10 +168,10 @@ void main() {
 
   // Keys this workgroup looks at: its split's range, narrowed to what its rows can see.
   uint key_begin = split * pc.split_keys;
-  uint key_end = min(pc.skv, key_begin + pc.split_keys);
+  uint key_end = min(key_count(b), key_begin + pc.split_keys);
   if (!EXPLICIT_POSITIONS) {
-    const int q_lo = query_position(first_row / group);
-    const int q_hi = query_position((min(first_row + TILE_ROWS, rows) - 1u) / group);
+    const int q_lo = query_position(b, first_row / group);
+    const int q_hi = query_position(b, (min(first_row + TILE_ROWS, rows) - 1u) / group);
     if (CAUSAL) key_end = min(key_end, uint(max(q_hi + 1, 0)));
     if (WINDOW) {
       key_begin = max(key_begin, uint(max(q_lo - int(pc.window) + 1, 0)));
@@ -224,7 +224,7 @@ void main() {
     for (uint i = lane; i < CM_M; i += gl_SubgroupSize) {
       const uint r = block * CM_M + i;
       const uint row = min(first_row + r, rows - 1u);
-      const int qp = query_position(row / group);
+      const int qp = query_position(b, row / group);
       const float slope = ALIBI ? slopes[kvh * group + row % group] : 0.0;
       float m_tile = NEG_INF;
       for (uint j = 0u; j < KEY_TILE; ++j) {

@@ -123,7 +123,7 @@ void main() {
     const uint qi = r / group;
     const uint h = kvh * group + r % group;
     const uint q_base = pc.q_offset + b * pc.q_batch + qi * pc.q_seq + h * pc.q_head;
-    const float x = ROPE_Q ? rotated_q(d, uint(query_position(qi)), q_base) : q_element(q_base + d);
+    const float x = ROPE_Q ? rotated_q(d, uint(query_position(b, qi)), q_base) : q_element(q_base + d);
     q_tile[e / 4u][e % 4u] = x * pc.scale;
   }
   barrier();
@@ -132,7 +132,7 @@ void main() {
   float m[ROWS], l[ROWS];
   int qp[ROWS];
   [[unroll]] for (uint r = 0u; r < ROWS; ++r) {
-    qp[r] = query_position(r / group);
+    qp[r] = query_position(b, r / group);
     m[r] = NEG_INF;
     l[r] = 0.0;
     [[unroll]] for (uint c = 0u; c < VEC; ++c) {
@@ -143,9 +143,9 @@ void main() {
 
   // Keys this workgroup looks at: its split's range, narrowed to what its rows can see.
   uint key_begin = split * pc.split_keys;
-  uint key_end = min(pc.skv, key_begin + pc.split_keys);
+  uint key_end = min(key_count(b), key_begin + pc.split_keys);
   if (!EXPLICIT_POSITIONS) {
-    const int q_lo = query_position(0u), q_hi = query_position(pc.sq - 1u);
+    const int q_lo = query_position(b, 0u), q_hi = query_position(b, pc.sq - 1u);
     if (CAUSAL) key_end = min(key_end, uint(max(q_hi + 1, 0)));
     if (WINDOW) {
       key_begin = max(key_begin, uint(max(q_lo - int(pc.window) + 1, 0)));

@@ -65,7 +65,8 @@ class KvCache {
   // Device bytes of one layer: batch * slots() * bytes_per_token().
   std::int64_t bytes_per_layer() const noexcept;
   const std::optional<RopeConfig>& rope() const noexcept { return rope_; }
-  std::int64_t length(std::int64_t layer) const;  // tokens filled
+  std::int64_t length(std::int64_t layer) const;  // tokens filled (the longest sequence's)
+  std::int64_t length(std::int64_t layer, std::int64_t sequence) const;
   void clear();                                  // every layer back to length 0
 
   // k_new, v_new: [B, T, Hkv, D] or [T, Hkv, D] (B = 1), f32 or f16, strided views allowed.
@@ -78,6 +79,14 @@ class KvCache {
   // append can be retried.
   void append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new);
   void append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new);
+  // Ragged batches (a server decoding several conversations): one sequence's new tokens,
+  // k_new and v_new [T, Hkv, D] or [1, T, Hkv, D], at that sequence's own length (its
+  // positions go on from there). Once sequences differ in length, append() adds T tokens to
+  // each at its own length and attend() runs every sequence over its own keys, its queries
+  // being its last Sq tokens, in one call (a ring layer takes sequences of one length only).
+  void append_sequence(Batch& batch, std::int64_t layer, std::int64_t sequence, const Tensor& k_new,
+                       const Tensor& v_new);
+  void append_sequence(std::int64_t layer, std::int64_t sequence, const Tensor& k_new, const Tensor& v_new);
 
   // Attention of q [B, Sq, H, D] (or [Sq, H, D]) over the layer's filled prefix into out.
   // config.rope and explicit positions must be left unset (the cache defines both). A ring
@@ -96,13 +105,18 @@ class KvCache {
 
  private:
   void check_layer(std::int64_t layer, const char* what) const;
+  void check_new_tokens(const Tensor& k_new, const Tensor& v_new, std::int64_t batch, const char* what) const;
+  bool uniform(std::int64_t layer) const;  // every sequence of the layer at one length
+  // Tokens of sequence b (rows b of k_new / v_new, [B, T, Hkv, D]) into its rows at `start`.
+  void store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, const Tensor& k_new, const Tensor& v_new,
+                      std::int64_t row, std::int64_t start);
   Tensor prefix(const Tensor& full, std::int64_t length) const;
 
   Context context_;
   KvCacheShape shape_;
   std::optional<RopeConfig> rope_;
   std::vector<Tensor> keys_, values_;
-  std::vector<std::int64_t> lengths_;
+  std::vector<std::vector<std::int64_t>> lengths_;  // [layer][sequence]: tokens appended
 };
 
 }  // namespace vkrope

@@ -24,7 +24,7 @@ namespace {
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
   kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kCoopM, kCoopN, kCoopK,
-  kRowBlocks, kKFormat, kVFormat, kFlashConstantCount
+  kRowBlocks, kKFormat, kVFormat, kRagged = 25, kFlashConstantCount
 };
 static_assert(kKFormat == detail::kKFormatConstant && kVFormat == detail::kVFormatConstant);
 
@@ -98,21 +98,47 @@ Tensor sequence_rows(const Tensor& t, std::int64_t first, std::int64_t count) {
   return t.view(shape, t.strides(), t.offset() + first * t.strides()[seq_dim]);
 }
 
+// A ragged batch as attention_positions.glsl reads it (RAGGED): each sequence's first query
+// position, then its key count.
+using RaggedTable = std::vector<std::int32_t>;
+RaggedTable ragged_table(const std::vector<std::int64_t>& key_lengths, std::int64_t sq, std::int64_t first_query) {
+  RaggedTable t;
+  for (std::int64_t n : key_lengths) t.push_back(static_cast<std::int32_t>(n - sq + first_query));
+  for (std::int64_t n : key_lengths) t.push_back(static_cast<std::int32_t>(n));
+  return t;
+}
+
+void check_ragged(const AttentionCall& call, const std::vector<std::int64_t>& lengths) {
+  const auto fail = [](const std::string& m) { throw Error(ErrorKind::InvalidArgument, "attention: " + m); };
+  if (call.explicit_positions) fail("a ragged batch takes no explicit positions");
+  if (static_cast<std::int64_t>(lengths.size()) != call.q.batch)
+    fail(std::to_string(lengths.size()) + " sequence lengths for a batch of " + std::to_string(call.q.batch));
+  for (std::int64_t n : lengths)
+    if (n < call.q.seq || n > call.k.seq)
+      fail("a sequence of " + std::to_string(n) + " keys in a ragged batch; expected Sq = " +
+           std::to_string(call.q.seq) + " to Skv = " + std::to_string(call.k.seq) +
+           " (its queries are its last Sq tokens)");
+}
+
 void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
-               const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch);
+               const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch,
+               const RaggedTable* ragged);
 
 }  // namespace
 
 void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
-                        const Tensor& v, const Tensor& out, bool rotate_keys) {
+                        const Tensor& v, const Tensor& out, bool rotate_keys,
+                        const std::vector<std::int64_t>* key_lengths) {
   BatchState& state = batch.state();
   if (q.storage()->context != state.context.state())
     throw Error(ErrorKind::InvalidArgument, "attention: tensors belong to another Context than the batch");
   const DeviceInfo& info = state.ctx.effective;
   const FlashPlan plan = plan_flash(info, config, q, k, v, out, rotate_keys);
+  if (key_lengths) check_ragged(plan.call, *key_lengths);
   const std::uint64_t budget = std::min<std::uint64_t>(kMaxAttentionScratch, info.max_storage_buffer_range);
   if (plan.scratch_bytes <= budget || plan.call.q.seq == 1) {
-    run_flash(batch, plan, config, q, k, v, out, rotate_keys, nullptr);
+    const RaggedTable table = key_lengths ? ragged_table(*key_lengths, plan.call.q.seq, 0) : RaggedTable{};
+    run_flash(batch, plan, config, q, k, v, out, rotate_keys, nullptr, key_lengths ? &table : nullptr);
     return;
   }
   // Split passes over many queries (a long prefill on llvmpipe, whose loop guard caps the
@@ -123,7 +149,7 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   const std::int64_t rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(budget / per_row));
   AttentionConfig chunk = config;
   std::vector<std::int64_t> query_positions = config.query_positions;
-  if (!plan.call.explicit_positions) {
+  if (!plan.call.explicit_positions && !key_lengths) {
     const std::int64_t sq = plan.call.q.seq, skv = plan.call.k.seq;
     for (std::int64_t i = 0; i < sq; ++i) query_positions.push_back(skv - sq + i);
     chunk.key_positions.resize(static_cast<std::size_t>(skv));
@@ -132,17 +158,24 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   const Binding scratch = state.scratch(per_row * static_cast<std::uint64_t>(rows));
   for (std::int64_t first = 0; first < plan.call.q.seq; first += rows) {
     const std::int64_t count = std::min(rows, plan.call.q.seq - first);
-    chunk.query_positions.assign(query_positions.begin() + first, query_positions.begin() + first + count);
     const Tensor q_rows = sequence_rows(q, first, count), out_rows = sequence_rows(out, first, count);
+    if (key_lengths) {  // a ragged chunk: each sequence's queries first.. of its last Sq
+      const RaggedTable table = ragged_table(*key_lengths, plan.call.q.seq, first);
+      run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys), chunk, q_rows, k, v, out_rows,
+                rotate_keys, &scratch, &table);
+      continue;
+    }
+    chunk.query_positions.assign(query_positions.begin() + first, query_positions.begin() + first + count);
     run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys), chunk, q_rows, k, v, out_rows,
-              rotate_keys, &scratch);
+              rotate_keys, &scratch, nullptr);
   }
 }
 
 namespace {
 
 void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
-               const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch) {
+               const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch,
+               const RaggedTable* ragged) {
   BatchState& state = batch.state();
   const DeviceInfo& info = state.ctx.effective;
   const AttentionCall& call = plan.call;
@@ -183,6 +216,7 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   constants[kExplicitPositions] = call.explicit_positions;
   constants[kKFormat] = format_code(call.k_dtype);  // read only by the *_kvany builds
   constants[kVFormat] = format_code(call.v_dtype);
+  constants[kRagged] = ragged != nullptr;
 
   const Binding none = placeholder_buffer(state);
   Binding positions = none, angles = none, sinks = none, slopes = none, partials = none;
@@ -192,6 +226,7 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
     for (std::int64_t x : config.key_positions) p.push_back(static_cast<std::int32_t>(x));
     positions = side_buffer(state, p);
   }
+  if (ragged) positions = side_buffer(state, *ragged);
   if (call.rope) angles = reads_all(angle_table_buffer(state, *call.rope));
   if (!config.sinks.empty()) sinks = side_buffer(state, config.sinks);
   if (config.alibi) slopes = alibi_buffer(state, call.q.heads);

@@ -116,8 +116,11 @@ AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& c
 
 
 // Records the attention dispatches. rotate_keys false: with fused RoPE only q is rotated,
-// the keys being stored rotated already (KvCache::append).
+// the keys being stored rotated already (KvCache::append). key_lengths (a ragged batch,
+// KvCache): sequence b has key_lengths[b] <= Skv keys and its Sq queries are its last Sq
+// tokens (bottom-right aligned per sequence); config's explicit positions must be unset.
 void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
-                        const Tensor& v, const Tensor& out, bool rotate_keys);
+                        const Tensor& v, const Tensor& out, bool rotate_keys,
+                        const std::vector<std::int64_t>* key_lengths = nullptr);
 
 }  // namespace vkrope::detail

@@ -71,7 +71,7 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
     keys_.push_back(Tensor::empty(context, shape.key_format(), full));
     values_.push_back(Tensor::empty(context, shape.value_format(), full));
   }
-  lengths_.assign(static_cast<std::size_t>(shape.layers), 0);
+  lengths_.assign(static_cast<std::size_t>(shape.layers), std::vector<std::int64_t>(static_cast<std::size_t>(shape.batch), 0));
 }
 
 std::int64_t KvCache::slots() const noexcept {
@@ -93,10 +93,25 @@ void KvCache::check_layer(std::int64_t layer, const char* what) const {
 
 std::int64_t KvCache::length(std::int64_t layer) const {
   check_layer(layer, "length");
-  return lengths_[static_cast<std::size_t>(layer)];
+  const std::vector<std::int64_t>& n = lengths_[static_cast<std::size_t>(layer)];
+  return *std::max_element(n.begin(), n.end());
 }
 
-void KvCache::clear() { lengths_.assign(lengths_.size(), 0); }
+std::int64_t KvCache::length(std::int64_t layer, std::int64_t sequence) const {
+  check_layer(layer, "length");
+  if (sequence < 0 || sequence >= shape_.batch)
+    fail("length: sequence " + str(sequence) + " is outside [0, " + str(shape_.batch) + ")");
+  return lengths_[static_cast<std::size_t>(layer)][static_cast<std::size_t>(sequence)];
+}
+
+bool KvCache::uniform(std::int64_t layer) const {
+  const std::vector<std::int64_t>& n = lengths_[static_cast<std::size_t>(layer)];
+  return std::all_of(n.begin(), n.end(), [&](std::int64_t x) { return x == n.front(); });
+}
+
+void KvCache::clear() {
+  for (auto& layer : lengths_) std::fill(layer.begin(), layer.end(), 0);
+}
 
 Tensor KvCache::prefix(const Tensor& full, std::int64_t length) const {
   return full.view({shape_.batch, length, shape_.kv_heads, shape_.head_dim}, full.strides(), 0);
@@ -112,26 +127,100 @@ Tensor KvCache::values(std::int64_t layer) const {
   return prefix(values_[static_cast<std::size_t>(layer)], std::min(length(layer), slots()));
 }
 
-void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
-  check_layer(layer, "append");
+void KvCache::check_new_tokens(const Tensor& k_new, const Tensor& v_new, std::int64_t batch, const char* what) const {
   const detail::Layout4 k = detail::layout4(k_new, "KvCache::append", "k");
   const detail::Layout4 v = detail::layout4(v_new, "KvCache::append", "v");
   if (k_new.shape() != v_new.shape() || k_new.dtype() != v_new.dtype())
-    fail("append: k is " + std::string(to_string(k_new.dtype())) + shape_to_string(k_new.shape()) + " and v " +
-         std::string(to_string(v_new.dtype())) + shape_to_string(v_new.shape()) + "; expected one dtype and shape");
-  if (k.batch != shape_.batch || k.heads != shape_.kv_heads || k.dim != shape_.head_dim)
-    fail("append: k and v are " + shape_to_string(k_new.shape()) + "; expected [" + str(shape_.batch) + ", T, " +
+    fail(std::string(what) + ": k is " + std::string(to_string(k_new.dtype())) + shape_to_string(k_new.shape()) +
+         " and v " + std::string(to_string(v_new.dtype())) + shape_to_string(v_new.shape()) +
+         "; expected one dtype and shape");
+  if (k.batch != batch || k.heads != shape_.kv_heads || k.dim != shape_.head_dim)
+    fail(std::string(what) + ": k and v are " + shape_to_string(k_new.shape()) + "; expected [" + str(batch) + ", T, " +
          str(shape_.kv_heads) + ", " + str(shape_.head_dim) + "]");
   if (k_new.dtype() != DType::f32 && k_new.dtype() != DType::f16)
-    fail("append: k and v are " + std::string(to_string(k_new.dtype())) + "; expected f32 or f16 new keys and values");
+    fail(std::string(what) + ": k and v are " + std::string(to_string(k_new.dtype())) +
+         "; expected f32 or f16 new keys and values");
   if (k_new.dtype() == DType::f16 && !(detail::is_word_aligned(k) && detail::is_word_aligned(v)))
-    fail("append: f16 k or v has an odd offset or stride; expected even ones (f16 is read as pairs of halves)");
+    fail(std::string(what) + ": f16 k or v has an odd offset or stride; expected even ones (f16 is read as pairs of halves)");
   if (k_new.storage()->context != keys_.front().storage()->context)
-    fail("append: k and v belong to another Context than the cache");
-  std::int64_t& filled = lengths_[static_cast<std::size_t>(layer)];
-  if (k.seq > shape_.capacity - filled)
-    fail("append of " + str(k.seq) + " tokens to layer " + str(layer) + " holding " + str(filled) +
+    fail(std::string(what) + ": k and v belong to another Context than the cache");
+}
+
+void KvCache::store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, const Tensor& k_new,
+                             const Tensor& v_new, std::int64_t row, std::int64_t start) {
+  const auto rows_of = [&](const Tensor& t) {  // row `row` of [B, T, Hkv, D] (or [T, Hkv, D]) as [1, T, Hkv, D]
+    const detail::Layout4 l = detail::layout4(t, "KvCache::append", "k");
+    return t.view({1, l.seq, l.heads, l.dim}, {l.batch_stride, l.seq_stride, l.head_stride, 1},
+                  l.offset + row * l.batch_stride);
+  };
+  const Tensor k_part = rows_of(k_new), v_part = rows_of(v_new);
+  const auto cache_rows = [&](const Tensor& full) {  // sequence b of [B, slots, Hkv, D]
+    return full.view({1, slots(), shape_.kv_heads, shape_.head_dim}, full.strides(), b * full.strides()[0]);
+  };
+  const Tensor k_dst = cache_rows(keys_[static_cast<std::size_t>(layer)]);
+  const Tensor v_dst = cache_rows(values_[static_cast<std::size_t>(layer)]);
+  detail::StoreRequest r;
+  r.k_src = &k_part;
+  r.v_src = &v_part;
+  r.k_layout = detail::layout4(k_part, "KvCache::append", "k");
+  r.v_layout = detail::layout4(v_part, "KvCache::append", "v");
+  r.k_dst = &k_dst;
+  r.v_dst = &v_dst;
+  r.start = start;
+  r.capacity = slots();
+  r.rope = rope_ ? &*rope_ : nullptr;
+  r.label = "kv append layer " + str(layer) + " sequence " + str(b) + " " + shape_to_string(k_part.shape());
+  detail::dispatch_store(batch.state(), r);
+}
+
+void KvCache::append_sequence(Batch& batch, std::int64_t layer, std::int64_t sequence, const Tensor& k_new,
+                              const Tensor& v_new) {
+  check_layer(layer, "append_sequence");
+  if (sequence < 0 || sequence >= shape_.batch)
+    fail("append_sequence: sequence " + str(sequence) + " is outside [0, " + str(shape_.batch) + ")");
+  if (shape_.window > 0) fail("append_sequence: a ring layer takes sequences of one length; use append()");
+  check_new_tokens(k_new, v_new, 1, "append_sequence");
+  std::int64_t& filled = lengths_[static_cast<std::size_t>(layer)][static_cast<std::size_t>(sequence)];
+  const std::int64_t tokens = k_new.shape()[k_new.rank() == 4 ? 1 : 0];
+  if (tokens > shape_.capacity - filled)
+    fail("append of " + str(tokens) + " tokens to sequence " + str(sequence) + " of layer " + str(layer) +
+         " holding " + str(filled) + " would exceed its capacity of " + str(shape_.capacity));
+  (void)detail::to_u32(shape_.batch * shape_.capacity * shape_.kv_heads * shape_.head_dim, "KvCache", "elements");
+  store_sequence(batch, layer, sequence, k_new, v_new, 0, filled);
+  filled += tokens;
+}
+
+void KvCache::append_sequence(std::int64_t layer, std::int64_t sequence, const Tensor& k_new, const Tensor& v_new) {
+  check_layer(layer, "append_sequence");
+  const std::vector<std::int64_t> before = lengths_[static_cast<std::size_t>(layer)];
+  try {
+    Batch batch(context_);
+    append_sequence(batch, layer, sequence, k_new, v_new);
+    batch.submit();
+  } catch (...) {
+    lengths_[static_cast<std::size_t>(layer)] = before;  // as append(): the same call can be retried
+    throw;
+  }
+}
+
+void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
+  check_layer(layer, "append");
+  check_new_tokens(k_new, v_new, shape_.batch, "append");
+  const detail::Layout4 k = detail::layout4(k_new, "KvCache::append", "k");
+  const detail::Layout4 v = detail::layout4(v_new, "KvCache::append", "v");
+  std::vector<std::int64_t>& lengths = lengths_[static_cast<std::size_t>(layer)];
+  const std::int64_t longest = length(layer);
+  if (k.seq > shape_.capacity - longest)
+    fail("append of " + str(k.seq) + " tokens to layer " + str(layer) + " holding " + str(longest) +
          " would exceed its capacity of " + str(shape_.capacity));
+  if (!uniform(layer)) {  // a ragged batch: each sequence at its own length
+    (void)detail::to_u32(shape_.batch * shape_.capacity * shape_.kv_heads * shape_.head_dim, "KvCache", "elements");
+    for (std::int64_t b = 0; b < shape_.batch; ++b)
+      store_sequence(batch, layer, b, k_new, v_new, b, lengths[static_cast<std::size_t>(b)]);
+    for (std::int64_t& n : lengths) n += k.seq;
+    return;
+  }
+  const std::int64_t filled = lengths.front();
   if (shape_.window > 0 && !shape_.evict && k.seq > slots() - filled)
     fail("append of " + str(k.seq) + " tokens to layer " + str(layer) + " holding " + str(filled) +
          " would evict tokens from its ring of " + str(slots()) + " slots; expected evict = true to allow that");
@@ -157,7 +246,7 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
       r.label = label;
       detail::dispatch_store(state, r);
     }
-    filled += k.seq;
+    for (std::int64_t& n : lengths) n += k.seq;
     return;
   }
   if (detail::needs_kv_formats(shape_.key_format(), shape_.value_format())) {
@@ -173,7 +262,7 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
     r.rope = rope_ ? &*rope_ : nullptr;
     r.label = "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape());
     detail::dispatch_store(state, r);
-    filled += k.seq;
+    for (std::int64_t& n : lengths) n += k.seq;
     return;
   }
   const DeviceInfo& info = state.ctx.effective;
@@ -204,12 +293,12 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
   const std::uint64_t items = std::uint64_t{push.batch} * push.tokens * push.kv_heads * static_cast<std::uint64_t>(shape_.head_dim / 2);
   state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1},
                  [&] { return "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape()); });
-  filled += k.seq;
+  for (std::int64_t& n : lengths) n += k.seq;
 }
 
 void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
   check_layer(layer, "append");
-  const std::int64_t before = lengths_[static_cast<std::size_t>(layer)];
+  const std::vector<std::int64_t> before = lengths_[static_cast<std::size_t>(layer)];
   try {
     Batch batch(context_);
     append(batch, layer, k_new, v_new);
@@ -230,6 +319,11 @@ void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& co
   if (filled == 0) fail("attend: layer " + str(layer) + " is empty; append keys and values first");
   AttentionConfig c = config;
   c.rope = rope_;
+  if (!uniform(layer)) {  // ragged: each sequence over its own keys
+    detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/false,
+                               &lengths_[static_cast<std::size_t>(layer)]);
+    return;
+  }
   if (shape_.window == 0) {
     detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/false);
     return;
