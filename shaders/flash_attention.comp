@@ -151,8 +151,8 @@ void fetch_tile(uint t, uint key_end, uint k_base, uint v_base, out uvec4 ks[STA
     const uint j = (4u * e) / HEAD_DIM;
     const uint d = 4u * e - j * HEAD_DIM;
     const bool in_range = e < TILE_VEC4 && t + j < key_end;
-    ks[i] = in_range ? kv_raw4(k_base + (t + j) * pc.k_seq + d, false, PACKED_K) : uvec4(0u);
-    vs[i] = in_range ? kv_raw4(v_base + (t + j) * pc.v_seq + d, true, PACKED_V) : uvec4(0u);
+    ks[i] = in_range ? kv_raw4(k_base + key_row(t + j) * pc.k_seq + d, false, PACKED_K) : uvec4(0u);
+    vs[i] = in_range ? kv_raw4(v_base + key_row(t + j) * pc.v_seq + d, true, PACKED_V) : uvec4(0u);
   }
 }
 

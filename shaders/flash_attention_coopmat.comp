@@ -199,8 +199,8 @@ void main() {
       const uint j = (4u * e) / HEAD_DIM;
       const uint d = 4u * e - j * HEAD_DIM;
       const bool in_range = t + j < key_end;
-      copy_kv4(k_base + (t + j) * pc.k_seq + d, false, j * HALF_STRIDE + d, in_range);
-      copy_kv4(v_base + (t + j) * pc.v_seq + d, true, j * HALF_STRIDE + d, in_range);
+      copy_kv4(k_base + key_row(t + j) * pc.k_seq + d, false, j * HALF_STRIDE + d, in_range);
+      copy_kv4(v_base + key_row(t + j) * pc.v_seq + d, true, j * HALF_STRIDE + d, in_range);
     }
     barrier();
     if (!block_active) continue;

@@ -94,13 +94,13 @@ uvec2 rope_pair(uint pair) { return ROPE_INTERLEAVED ? uvec2(2u * pair, 2u * pai
 // key past the range reads the range's last key; its logit is masked out.
 vec4 key4(uint j, uint t, uint key_end, uint k_base, uint c) {
   if (!DIRECT_KV) return sk[j * VEC + c];
-  const uint o = k_base + min(t + j, key_end - 1u) * pc.k_seq + 4u * c;
+  const uint o = k_base + key_row(min(t + j, key_end - 1u)) * pc.k_seq + 4u * c;
   return KV_LOAD4(k_buf, o);
 }
 
 vec4 value4(uint j, uint t, uint key_end, uint v_base, uint c) {
   if (!DIRECT_KV) return sv[j * VEC + c];
-  const uint o = v_base + min(t + j, key_end - 1u) * pc.v_seq + 4u * c;
+  const uint o = v_base + key_row(min(t + j, key_end - 1u)) * pc.v_seq + 4u * c;
   return KV_LOAD4(v_buf, o);
 }
 
@@ -175,7 +175,7 @@ void main() {
         const uint j = e / VEC;
         const uint d = 4u * (e - j * VEC);
         const bool in_range = t + j < key_end;
-        const uint ko = k_base + (t + j) * pc.k_seq + d, vo = v_base + (t + j) * pc.v_seq + d;
+        const uint ko = k_base + key_row(t + j) * pc.k_seq + d, vo = v_base + key_row(t + j) * pc.v_seq + d;
         sk[e] = in_range ? KV_LOAD4(k_buf, ko) : vec4(0.0);
         sv[e] = in_range ? KV_LOAD4(v_buf, vo) : vec4(0.0);
       }

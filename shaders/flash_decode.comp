@@ -165,8 +165,8 @@ void main() {
       const uint key = min(t + j, key_end - 1u);
       kp[j] = KEY_POSITIONS ? key_position(key) : 0;
       [[unroll]] for (uint c = 0u; c < VEC; ++c) {
-        kk[j * VEC + c] = KV_LOAD4(k_buf, k_base + key * pc.k_seq + 4u * c);
-        vv[j * VEC + c] = KV_LOAD4(v_buf, v_base + key * pc.v_seq + 4u * c);
+        kk[j * VEC + c] = KV_LOAD4(k_buf, k_base + key_row(key) * pc.k_seq + 4u * c);
+        vv[j * VEC + c] = KV_LOAD4(v_buf, v_base + key_row(key) * pc.v_seq + 4u * c);
       }
     }
     [[unroll]] for (uint r = 0u; r < ROWS; ++r) {

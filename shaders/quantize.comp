@@ -32,6 +32,7 @@ layout(push_constant) uniform StorePush {
   uint k_offset, k_batch, k_seq, k_head;
   uint v_offset, v_batch, v_seq, v_head;
   uint k_out_offset, v_out_offset;  // elements: where each destination starts
+  uint position;                    // of the first token (RoPE): start, except in a paged pool
 } pc;
 
 Q_BUFFER(0, KNew, k_new);
@@ -143,7 +144,7 @@ void main() {
     const uint b = row / (pc.kv_heads * pc.tokens);
     const uint base = values ? pc.v_offset + b * pc.v_batch + t * pc.v_seq + h * pc.v_head
                              : pc.k_offset + b * pc.k_batch + t * pc.k_seq + h * pc.k_head;
-    const uint position = pc.start + t;
+    const uint position = pc.position + t;
     float x[32];
     for (uint e = 0u; e < size; ++e) {
       const uint d = u * size + e;
@@ -153,7 +154,7 @@ void main() {
                                : value;
     }
     const uint first = (values ? pc.v_out_offset : pc.k_out_offset) +
-                       ((b * pc.capacity + position) * pc.kv_heads + h) * HEAD_DIM + u * size;
+                       ((b * pc.capacity + pc.start + t) * pc.kv_heads + h) * HEAD_DIM + u * size;
     store_unit(values, format, first, x);
   }
 }

@@ -44,6 +44,15 @@ struct KvCacheShape {
   std::int64_t sink_tokens = 0;
   bool cache_positions = false;
   bool evict = true;
+  // A paged cache (page_size > 0: a power of two >= 2, e.g. 16): each layer keeps one pool
+  // of `pages` pages of page_size tokens for all sequences, and each sequence a block table
+  // of the pages it holds, taken from the pool as it grows (capacity is then only the most
+  // tokens a sequence may reach). fork() lets sequences share pages (parallel sampling
+  // without copying the prompt); a shared page is copied before a sequence writes into it,
+  // and a page returns to the pool when no sequence uses it. An append the pool cannot hold
+  // throws and writes nothing. Every storage format works; a ring cannot be paged.
+  std::int64_t page_size = 0;
+  std::int64_t pages = 0;
   DType key_format() const noexcept { return dtype; }
   DType value_format() const noexcept { return value_dtype.value_or(dtype); }
 };
@@ -62,8 +71,17 @@ class KvCache {
   std::int64_t bytes_per_token() const noexcept;
   // Token slots per sequence and layer: capacity, or sink_tokens + window for a ring.
   std::int64_t slots() const noexcept;
-  // Device bytes of one layer: batch * slots() * bytes_per_token().
+  // Device bytes of one layer: batch * slots() * bytes_per_token() (paged: the pool's
+  // pages * page_size * bytes_per_token()).
   std::int64_t bytes_per_layer() const noexcept;
+
+  // Paged caches. fork: sequence `to` becomes a copy of `from` in every layer by sharing its
+  // pages (no device work); `to`'s own pages are released first. release: every layer's
+  // tokens of `sequence` dropped, its pages back to the pool unless shared.
+  void fork(std::int64_t from, std::int64_t to);
+  void release(std::int64_t sequence);
+  std::int64_t free_pages(std::int64_t layer) const;
+  const std::vector<std::int64_t>& block_table(std::int64_t layer, std::int64_t sequence) const;
   const std::optional<RopeConfig>& rope() const noexcept { return rope_; }
   std::int64_t length(std::int64_t layer) const;  // tokens filled (the longest sequence's)
   std::int64_t length(std::int64_t layer, std::int64_t sequence) const;
@@ -98,8 +116,9 @@ class KvCache {
   void attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out) const;
 
   // The layer's filled keys / values: strided views [B, length, Hkv, D] of the cache
-  // (keys as stored, i.e. rotated; a ring's: its filled slots in slot order, keys unrotated).
-  // Throws when the layer is empty.
+  // (keys as stored, i.e. rotated; a ring's: its filled slots in slot order, keys unrotated;
+  // a paged cache's: the whole pool, [1, pages * page_size, Hkv, D], block_table() says
+  // which rows are whose). Throws when the layer is empty.
   Tensor keys(std::int64_t layer) const;
   Tensor values(std::int64_t layer) const;
 
@@ -107,9 +126,25 @@ class KvCache {
   void check_layer(std::int64_t layer, const char* what) const;
   void check_new_tokens(const Tensor& k_new, const Tensor& v_new, std::int64_t batch, const char* what) const;
   bool uniform(std::int64_t layer) const;  // every sequence of the layer at one length
-  // Tokens of sequence b (rows b of k_new / v_new, [B, T, Hkv, D]) into its rows at `start`.
+  // Tokens first..first+count of row `row` of k_new / v_new ([B, T, Hkv, D]) into sequence
+  // b's storage rows at `start` (paged: b = 0, the pool).
   void store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, const Tensor& k_new, const Tensor& v_new,
-                      std::int64_t row, std::int64_t start);
+                      std::int64_t row, std::int64_t start, std::int64_t first = 0, std::int64_t count = -1,
+                      std::int64_t position = -1);
+  bool paged() const noexcept { return shape_.page_size > 0; }
+  // Paged: takes the pages the sequences' next `tokens` tokens need (copying shared pages
+  // they write into), or throws before changing anything; then records the stores.
+  void append_paged(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new,
+                    const std::vector<std::int64_t>& sequences);
+  void release_pages(std::int64_t layer, std::int64_t sequence);
+  // A layer's bookkeeping, kept by the self-submitting appends to undo a failed one.
+  struct LayerState {
+    std::vector<std::int64_t> lengths;
+    std::vector<std::vector<std::int64_t>> tables;
+    std::vector<std::int32_t> users;
+  };
+  LayerState save(std::int64_t layer) const;
+  void restore(std::int64_t layer, const LayerState& state);
   Tensor prefix(const Tensor& full, std::int64_t length) const;
 
   Context context_;
@@ -117,6 +152,8 @@ class KvCache {
   std::optional<RopeConfig> rope_;
   std::vector<Tensor> keys_, values_;
   std::vector<std::vector<std::int64_t>> lengths_;  // [layer][sequence]: tokens appended
+  std::vector<std::vector<std::vector<std::int64_t>>> tables_;  // paged: [layer][sequence] page ids
+  std::vector<std::vector<std::int32_t>> page_users_;            // paged: [layer][page] sequences using it
 };
 
 }  // namespace vkrope

@@ -20,6 +20,16 @@ int key_position(uint j) { return EXPLICIT_POSITIONS ? positions[pc.sq + j] : in
 // Keys of sequence b: all Skv unless RAGGED.
 uint key_count(uint b) { return RAGGED ? uint(positions[pc.batch + b]) : pc.skv; }
 
+// KEY_ROWS (with RAGGED: a paged KV cache): key j of sequence b sits at row
+// positions[2 * batch + b * Skv + j] of k and v (whose batch strides are then 0), not at
+// row j. The sequence is the workgroup's: every flash kernel's grid z is splits x batch.
+layout(constant_id = 26) const bool KEY_ROWS = false;
+uint key_row(uint j) {
+  if (!KEY_ROWS) return j;
+  const uint b = (pc.group_z + gl_WorkGroupID.z) % pc.batch;
+  return uint(positions[2u * pc.batch + b * pc.skv + min(j, pc.skv - 1u)]);
+}
+
 // Element i of q, any index (packed f16 reads whole words).
 float q_element(uint i) {
   const vec2 pair = Q_LOAD2(q_buf, i & ~1u);

@@ -24,7 +24,7 @@ namespace {
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
   kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kCoopM, kCoopN, kCoopK,
-  kRowBlocks, kKFormat, kVFormat, kRagged = 25, kFlashConstantCount
+  kRowBlocks, kKFormat, kVFormat, kRagged = 25, kKeyRows, kFlashConstantCount
 };
 static_assert(kKFormat == detail::kKFormatConstant && kVFormat == detail::kVFormatConstant);
 
@@ -72,9 +72,14 @@ struct FlashPlan {
 };
 
 FlashPlan plan_flash(const DeviceInfo& info, const AttentionConfig& config, const Tensor& q, const Tensor& k,
-                     const Tensor& v, const Tensor& out, bool rotate_keys) {
+                     const Tensor& v, const Tensor& out, bool rotate_keys, const SequenceTables* tables) {
   FlashPlan p;
   p.call = prepare_attention(config, q, k, v, out);
+  if (tables && !tables->rows.empty()) {  // paged: k and v are the pool; the call has L keys
+    const std::int64_t longest = static_cast<std::int64_t>(tables->rows.size()) / p.call.q.batch;
+    p.call.k.seq = p.call.v.seq = longest;
+    if (config.rope) p.call.rope = rope_frequencies(*config.rope, std::max<std::int64_t>(longest - 1, 0));
+  }
   FlashRequest request = flash_request(p.call, config, rotate_keys);
   const std::uint32_t texel_bytes = texel_bytes_of(p.call);
   request.kv_texel_viewable =
@@ -98,13 +103,14 @@ Tensor sequence_rows(const Tensor& t, std::int64_t first, std::int64_t count) {
   return t.view(shape, t.strides(), t.offset() + first * t.strides()[seq_dim]);
 }
 
-// A ragged batch as attention_positions.glsl reads it (RAGGED): each sequence's first query
-// position, then its key count.
+// Sequence tables as attention_positions.glsl reads them (RAGGED, KEY_ROWS): each
+// sequence's first query position, its key count, then the row of each key (paged).
 using RaggedTable = std::vector<std::int32_t>;
-RaggedTable ragged_table(const std::vector<std::int64_t>& key_lengths, std::int64_t sq, std::int64_t first_query) {
+RaggedTable ragged_table(const SequenceTables& tables, std::int64_t sq, std::int64_t first_query) {
   RaggedTable t;
-  for (std::int64_t n : key_lengths) t.push_back(static_cast<std::int32_t>(n - sq + first_query));
-  for (std::int64_t n : key_lengths) t.push_back(static_cast<std::int32_t>(n));
+  for (std::int64_t n : tables.lengths) t.push_back(static_cast<std::int32_t>(n - sq + first_query));
+  for (std::int64_t n : tables.lengths) t.push_back(static_cast<std::int32_t>(n));
+  t.insert(t.end(), tables.rows.begin(), tables.rows.end());
   return t;
 }
 
@@ -122,23 +128,24 @@ void check_ragged(const AttentionCall& call, const std::vector<std::int64_t>& le
 
 void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
                const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch,
-               const RaggedTable* ragged);
+               const RaggedTable* ragged, bool key_rows);
 
 }  // namespace
 
 void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
                         const Tensor& v, const Tensor& out, bool rotate_keys,
-                        const std::vector<std::int64_t>* key_lengths) {
+                        const SequenceTables* tables) {
   BatchState& state = batch.state();
   if (q.storage()->context != state.context.state())
     throw Error(ErrorKind::InvalidArgument, "attention: tensors belong to another Context than the batch");
   const DeviceInfo& info = state.ctx.effective;
-  const FlashPlan plan = plan_flash(info, config, q, k, v, out, rotate_keys);
-  if (key_lengths) check_ragged(plan.call, *key_lengths);
+  const FlashPlan plan = plan_flash(info, config, q, k, v, out, rotate_keys, tables);
+  if (tables) check_ragged(plan.call, tables->lengths);
+  const bool key_rows = tables && !tables->rows.empty();
   const std::uint64_t budget = std::min<std::uint64_t>(kMaxAttentionScratch, info.max_storage_buffer_range);
   if (plan.scratch_bytes <= budget || plan.call.q.seq == 1) {
-    const RaggedTable table = key_lengths ? ragged_table(*key_lengths, plan.call.q.seq, 0) : RaggedTable{};
-    run_flash(batch, plan, config, q, k, v, out, rotate_keys, nullptr, key_lengths ? &table : nullptr);
+    const RaggedTable table = tables ? ragged_table(*tables, plan.call.q.seq, 0) : RaggedTable{};
+    run_flash(batch, plan, config, q, k, v, out, rotate_keys, nullptr, tables ? &table : nullptr, key_rows);
     return;
   }
   // Split passes over many queries (a long prefill on llvmpipe, whose loop guard caps the
@@ -149,7 +156,7 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   const std::int64_t rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(budget / per_row));
   AttentionConfig chunk = config;
   std::vector<std::int64_t> query_positions = config.query_positions;
-  if (!plan.call.explicit_positions && !key_lengths) {
+  if (!plan.call.explicit_positions && !tables) {
     const std::int64_t sq = plan.call.q.seq, skv = plan.call.k.seq;
     for (std::int64_t i = 0; i < sq; ++i) query_positions.push_back(skv - sq + i);
     chunk.key_positions.resize(static_cast<std::size_t>(skv));
@@ -159,15 +166,15 @@ void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tenso
   for (std::int64_t first = 0; first < plan.call.q.seq; first += rows) {
     const std::int64_t count = std::min(rows, plan.call.q.seq - first);
     const Tensor q_rows = sequence_rows(q, first, count), out_rows = sequence_rows(out, first, count);
-    if (key_lengths) {  // a ragged chunk: each sequence's queries first.. of its last Sq
-      const RaggedTable table = ragged_table(*key_lengths, plan.call.q.seq, first);
-      run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys), chunk, q_rows, k, v, out_rows,
-                rotate_keys, &scratch, &table);
+    if (tables) {  // a ragged chunk: each sequence's queries first.. of its last Sq
+      const RaggedTable table = ragged_table(*tables, plan.call.q.seq, first);
+      run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys, tables), chunk, q_rows, k, v,
+                out_rows, rotate_keys, &scratch, &table, key_rows);
       continue;
     }
     chunk.query_positions.assign(query_positions.begin() + first, query_positions.begin() + first + count);
-    run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys), chunk, q_rows, k, v, out_rows,
-              rotate_keys, &scratch, nullptr);
+    run_flash(batch, plan_flash(info, chunk, q_rows, k, v, out_rows, rotate_keys, nullptr), chunk, q_rows, k, v,
+              out_rows, rotate_keys, &scratch, nullptr, false);
   }
 }
 
@@ -175,7 +182,7 @@ namespace {
 
 void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& config, const Tensor& q, const Tensor& k,
                const Tensor& v, const Tensor& out, bool rotate_keys, const Binding* shared_scratch,
-               const RaggedTable* ragged) {
+               const RaggedTable* ragged, bool key_rows) {
   BatchState& state = batch.state();
   const DeviceInfo& info = state.ctx.effective;
   const AttentionCall& call = plan.call;
@@ -217,6 +224,7 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   constants[kKFormat] = format_code(call.k_dtype);  // read only by the *_kvany builds
   constants[kVFormat] = format_code(call.v_dtype);
   constants[kRagged] = ragged != nullptr;
+  constants[kKeyRows] = key_rows;
 
   const Binding none = placeholder_buffer(state);
   Binding positions = none, angles = none, sinks = none, slopes = none, partials = none;

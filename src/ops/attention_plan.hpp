@@ -115,12 +115,22 @@ static_assert(sizeof(AttentionPush) == 116 && offsetof(AttentionPush, q) == 40 &
 AttentionPush attention_push(const AttentionCall& call, const AttentionConfig& config);
 
 
+// A KV cache's sequences as attention reads them (KvCache: ragged and paged):
+//  - lengths[b]: sequence b's keys (<= Skv); its Sq queries are its last Sq tokens
+//    (bottom-right aligned per sequence);
+//  - rows (paged; empty otherwise): key j of sequence b at row rows[b * L + j] of k and v,
+//    L = rows.size() / batch the longest length, k and v then being the page pool viewed as
+//    [B, pool rows, Hkv, D] with batch stride 0 (the call is planned for L keys).
+struct SequenceTables {
+  std::vector<std::int64_t> lengths;
+  std::vector<std::int32_t> rows;
+};
+
 // Records the attention dispatches. rotate_keys false: with fused RoPE only q is rotated,
-// the keys being stored rotated already (KvCache::append). key_lengths (a ragged batch,
-// KvCache): sequence b has key_lengths[b] <= Skv keys and its Sq queries are its last Sq
-// tokens (bottom-right aligned per sequence); config's explicit positions must be unset.
+// the keys being stored rotated already (KvCache::append). tables: see SequenceTables;
+// config's explicit positions must then be unset.
 void dispatch_attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
                         const Tensor& v, const Tensor& out, bool rotate_keys,
-                        const std::vector<std::int64_t>* key_lengths = nullptr);
+                        const SequenceTables* tables = nullptr);
 
 }  // namespace vkrope::detail

@@ -3,6 +3,7 @@
 #include "vkrope/kv_cache.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "ops/angle_buffer.hpp"
@@ -56,6 +57,10 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
     if (is_block_format(format) && shape.head_dim % block_elements(format) != 0)
       fail("head_dim " + str(shape.head_dim) + " does not hold whole " + std::string(to_string(format)) +
            " blocks; expected a multiple of " + str(block_elements(format)));
+  if (shape.page_size < 0 || (shape.page_size > 0 && (shape.page_size < 2 || !std::has_single_bit(static_cast<std::uint64_t>(shape.page_size)))))
+    fail("page_size = " + str(shape.page_size) + " is not a power of two >= 2 (or 0 for a dense cache)");
+  if (shape.page_size > 0 && (shape.pages <= 0 || shape.window > 0))
+    fail("a paged cache needs pages >= 1 (got " + str(shape.pages) + ") and no window");
   if (shape.window < 0 || shape.sink_tokens < 0 || (shape.window == 0 && shape.sink_tokens > 0))
     fail("window = " + str(shape.window) + ", sink_tokens = " + str(shape.sink_tokens) +
          ": expected window >= 1 for a ring (sink tokens need one) or both 0");
@@ -66,24 +71,47 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
     if (shape.capacity - 1 > kMaxRopePosition)
       fail("capacity " + str(shape.capacity) + " exceeds RoPE's positions (2^24 + 1)");
   }
-  const Shape full = {shape.batch, slots(), shape.kv_heads, shape.head_dim};
+  // Dense and ring: [B, slots, Hkv, D]; paged: one pool [1, pages * page_size, Hkv, D].
+  const Shape full = {paged() ? 1 : shape.batch, slots(), shape.kv_heads, shape.head_dim};
   for (std::int64_t l = 0; l < shape.layers; ++l) {
     keys_.push_back(Tensor::empty(context, shape.key_format(), full));
     values_.push_back(Tensor::empty(context, shape.value_format(), full));
   }
   lengths_.assign(static_cast<std::size_t>(shape.layers), std::vector<std::int64_t>(static_cast<std::size_t>(shape.batch), 0));
+  if (paged()) {
+    tables_.assign(static_cast<std::size_t>(shape.layers), std::vector<std::vector<std::int64_t>>(static_cast<std::size_t>(shape.batch)));
+    page_users_.assign(static_cast<std::size_t>(shape.layers), std::vector<std::int32_t>(static_cast<std::size_t>(shape.pages), 0));
+  }
 }
 
 std::int64_t KvCache::slots() const noexcept {
+  if (paged()) return shape_.pages * shape_.page_size;
   return shape_.window > 0 ? shape_.sink_tokens + shape_.window : shape_.capacity;
 }
 
-std::int64_t KvCache::bytes_per_layer() const noexcept { return shape_.batch * slots() * bytes_per_token(); }
+std::int64_t KvCache::bytes_per_layer() const noexcept {
+  return (paged() ? 1 : shape_.batch) * slots() * bytes_per_token();
+}
 
 std::int64_t KvCache::bytes_per_token() const noexcept {
   const auto dim = static_cast<std::uint64_t>(shape_.head_dim);
   return shape_.kv_heads *
          static_cast<std::int64_t>(storage_bytes(shape_.key_format(), dim) + storage_bytes(shape_.value_format(), dim));
+}
+
+KvCache::LayerState KvCache::save(std::int64_t layer) const {
+  const auto l = static_cast<std::size_t>(layer);
+  return {lengths_[l], paged() ? tables_[l] : decltype(tables_)::value_type{},
+          paged() ? page_users_[l] : decltype(page_users_)::value_type{}};
+}
+
+void KvCache::restore(std::int64_t layer, const LayerState& state) {
+  const auto l = static_cast<std::size_t>(layer);
+  lengths_[l] = state.lengths;
+  if (paged()) {
+    tables_[l] = state.tables;
+    page_users_[l] = state.users;
+  }
 }
 
 void KvCache::check_layer(std::int64_t layer, const char* what) const {
@@ -111,6 +139,9 @@ bool KvCache::uniform(std::int64_t layer) const {
 
 void KvCache::clear() {
   for (auto& layer : lengths_) std::fill(layer.begin(), layer.end(), 0);
+  for (auto& layer : tables_)
+    for (auto& table : layer) table.clear();
+  for (auto& users : page_users_) std::fill(users.begin(), users.end(), 0);
 }
 
 Tensor KvCache::prefix(const Tensor& full, std::int64_t length) const {
@@ -119,11 +150,13 @@ Tensor KvCache::prefix(const Tensor& full, std::int64_t length) const {
 
 Tensor KvCache::keys(std::int64_t layer) const {
   if (length(layer) == 0) fail("keys: layer " + str(layer) + " is empty");
+  if (paged()) return keys_[static_cast<std::size_t>(layer)];
   return prefix(keys_[static_cast<std::size_t>(layer)], std::min(length(layer), slots()));
 }
 
 Tensor KvCache::values(std::int64_t layer) const {
   if (length(layer) == 0) fail("values: layer " + str(layer) + " is empty");
+  if (paged()) return values_[static_cast<std::size_t>(layer)];
   return prefix(values_[static_cast<std::size_t>(layer)], std::min(length(layer), slots()));
 }
 
@@ -147,11 +180,13 @@ void KvCache::check_new_tokens(const Tensor& k_new, const Tensor& v_new, std::in
 }
 
 void KvCache::store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, const Tensor& k_new,
-                             const Tensor& v_new, std::int64_t row, std::int64_t start) {
-  const auto rows_of = [&](const Tensor& t) {  // row `row` of [B, T, Hkv, D] (or [T, Hkv, D]) as [1, T, Hkv, D]
+                             const Tensor& v_new, std::int64_t row, std::int64_t start, std::int64_t first,
+                             std::int64_t count, std::int64_t position) {
+  // Tokens first.. of row `row` of [B, T, Hkv, D] (or [T, Hkv, D]) as [1, count, Hkv, D].
+  const auto rows_of = [&](const Tensor& t) {
     const detail::Layout4 l = detail::layout4(t, "KvCache::append", "k");
-    return t.view({1, l.seq, l.heads, l.dim}, {l.batch_stride, l.seq_stride, l.head_stride, 1},
-                  l.offset + row * l.batch_stride);
+    return t.view({1, count < 0 ? l.seq : count, l.heads, l.dim}, {l.batch_stride, l.seq_stride, l.head_stride, 1},
+                  l.offset + row * l.batch_stride + first * l.seq_stride);
   };
   const Tensor k_part = rows_of(k_new), v_part = rows_of(v_new);
   const auto cache_rows = [&](const Tensor& full) {  // sequence b of [B, slots, Hkv, D]
@@ -167,6 +202,7 @@ void KvCache::store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, c
   r.k_dst = &k_dst;
   r.v_dst = &v_dst;
   r.start = start;
+  r.position = position;
   r.capacity = slots();
   r.rope = rope_ ? &*rope_ : nullptr;
   r.label = "kv append layer " + str(layer) + " sequence " + str(b) + " " + shape_to_string(k_part.shape());
@@ -180,6 +216,10 @@ void KvCache::append_sequence(Batch& batch, std::int64_t layer, std::int64_t seq
     fail("append_sequence: sequence " + str(sequence) + " is outside [0, " + str(shape_.batch) + ")");
   if (shape_.window > 0) fail("append_sequence: a ring layer takes sequences of one length; use append()");
   check_new_tokens(k_new, v_new, 1, "append_sequence");
+  if (paged()) {
+    append_paged(batch, layer, k_new, v_new, {sequence});
+    return;
+  }
   std::int64_t& filled = lengths_[static_cast<std::size_t>(layer)][static_cast<std::size_t>(sequence)];
   const std::int64_t tokens = k_new.shape()[k_new.rank() == 4 ? 1 : 0];
   if (tokens > shape_.capacity - filled)
@@ -192,13 +232,13 @@ void KvCache::append_sequence(Batch& batch, std::int64_t layer, std::int64_t seq
 
 void KvCache::append_sequence(std::int64_t layer, std::int64_t sequence, const Tensor& k_new, const Tensor& v_new) {
   check_layer(layer, "append_sequence");
-  const std::vector<std::int64_t> before = lengths_[static_cast<std::size_t>(layer)];
+  const LayerState before = save(layer);
   try {
     Batch batch(context_);
     append_sequence(batch, layer, sequence, k_new, v_new);
     batch.submit();
   } catch (...) {
-    lengths_[static_cast<std::size_t>(layer)] = before;  // as append(): the same call can be retried
+    restore(layer, before);  // as append(): the same call can be retried
     throw;
   }
 }
@@ -213,6 +253,12 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
   if (k.seq > shape_.capacity - longest)
     fail("append of " + str(k.seq) + " tokens to layer " + str(layer) + " holding " + str(longest) +
          " would exceed its capacity of " + str(shape_.capacity));
+  if (paged()) {
+    std::vector<std::int64_t> all(static_cast<std::size_t>(shape_.batch));
+    for (std::int64_t b = 0; b < shape_.batch; ++b) all[static_cast<std::size_t>(b)] = b;
+    append_paged(batch, layer, k_new, v_new, all);
+    return;
+  }
   if (!uniform(layer)) {  // a ragged batch: each sequence at its own length
     (void)detail::to_u32(shape_.batch * shape_.capacity * shape_.kv_heads * shape_.head_dim, "KvCache", "elements");
     for (std::int64_t b = 0; b < shape_.batch; ++b)
@@ -298,14 +344,14 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
 
 void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
   check_layer(layer, "append");
-  const std::vector<std::int64_t> before = lengths_[static_cast<std::size_t>(layer)];
+  const LayerState before = save(layer);
   try {
     Batch batch(context_);
     append(batch, layer, k_new, v_new);
     batch.submit();
   } catch (...) {
     // The append did not happen (as far as the cache knows): the same call can be retried.
-    lengths_[static_cast<std::size_t>(layer)] = before;
+    restore(layer, before);
     throw;
   }
 }
@@ -319,9 +365,27 @@ void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& co
   if (filled == 0) fail("attend: layer " + str(layer) + " is empty; append keys and values first");
   AttentionConfig c = config;
   c.rope = rope_;
+  if (paged()) {  // every sequence through its block table
+    const std::int64_t p = shape_.page_size;
+    detail::SequenceTables tables{lengths_[static_cast<std::size_t>(layer)], {}};
+    tables.rows.assign(static_cast<std::size_t>(shape_.batch * filled), 0);  // rows past a sequence: never read
+    for (std::int64_t b = 0; b < shape_.batch; ++b) {
+      const std::vector<std::int64_t>& table = tables_[static_cast<std::size_t>(layer)][static_cast<std::size_t>(b)];
+      for (std::int64_t j = 0; j < length(layer, b); ++j)
+        tables.rows[static_cast<std::size_t>(b * filled + j)] =
+            static_cast<std::int32_t>(table[static_cast<std::size_t>(j / p)] * p + j % p);
+    }
+    const Shape pool = {shape_.batch, slots(), shape_.kv_heads, shape_.head_dim};
+    const Strides shared = {0, shape_.kv_heads * shape_.head_dim, shape_.head_dim, 1};
+    const Tensor& k_pool = keys_[static_cast<std::size_t>(layer)];
+    const Tensor& v_pool = values_[static_cast<std::size_t>(layer)];
+    detail::dispatch_attention(batch, c, q, k_pool.view(pool, shared, 0), v_pool.view(pool, shared, 0), out,
+                               /*rotate_keys=*/false, &tables);
+    return;
+  }
   if (!uniform(layer)) {  // ragged: each sequence over its own keys
-    detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/false,
-                               &lengths_[static_cast<std::size_t>(layer)]);
+    const detail::SequenceTables tables{lengths_[static_cast<std::size_t>(layer)], {}};
+    detail::dispatch_attention(batch, c, q, keys(layer), values(layer), out, /*rotate_keys=*/false, &tables);
     return;
   }
   if (shape_.window == 0) {

@@ -19,8 +19,9 @@ struct StorePush {
   std::uint32_t batch, tokens, kv_heads, start, capacity;
   std::uint32_t k[4], v[4];  // offset, batch, seq, head strides of the sources
   std::uint32_t k_out_offset, v_out_offset;
+  std::uint32_t position;
 };
-static_assert(sizeof(StorePush) == 60);
+static_assert(sizeof(StorePush) == 64);
 
 // Values per invocation: a block of the block formats, 8 of the others (quantize.comp).
 std::uint64_t unit_of(DType format) { return is_block_format(format) ? 32 : 8; }
@@ -41,6 +42,8 @@ void dispatch_store(BatchState& state, const StoreRequest& r) {
   fill_strides(push.v, paired ? r.v_layout : k, r.label);
   push.k_out_offset = to_u32(r.k_dst->offset(), r.label, "offset");
   push.v_out_offset = paired ? to_u32(r.v_dst->offset(), r.label, "offset") : 0u;
+  const std::int64_t position = r.position >= 0 ? r.position : r.start;
+  push.position = to_u32(position, r.label, "position");
 
   const Binding none = placeholder_buffer(state);
   Binding angles = none;
@@ -48,7 +51,7 @@ void dispatch_store(BatchState& state, const StoreRequest& r) {
   if (r.rope) {
     half = r.rope->effective_rotary_dim() / 2;
     // Frequencies at the newest position (as KvCache::append documents).
-    angles = reads_all(angle_table_buffer(state, rope_frequencies(*r.rope, r.start + k.seq - 1)));
+    angles = reads_all(angle_table_buffer(state, rope_frequencies(*r.rope, position + k.seq - 1)));
   }
   const DType k_format = r.k_dst->dtype(), v_format = paired ? r.v_dst->dtype() : k_format;
   const std::uint32_t wg = default_workgroup_size(info);

@@ -21,7 +21,8 @@ struct StoreRequest {
   const Tensor* k_dst = nullptr;  // [B, capacity, H, D] contiguous, written at tokens start..
   const Tensor* v_dst = nullptr;
   std::int64_t start = 0, capacity = 0;
-  const RopeConfig* rope = nullptr;  // rotate the keys at positions start..start+T-1
+  std::int64_t position = -1;        // of the first token, for RoPE (-1: start)
+  const RopeConfig* rope = nullptr;  // rotate the keys at positions position..position+T-1
   std::string label;
 };
 
