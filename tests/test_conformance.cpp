@@ -39,7 +39,7 @@ TEST(ConformanceMatrix, IdsAreUniqueAndQuickIsASubsetOfEveryFamily) {
   EXPECT_EQ(quick_families, families);
   const auto quick = conformance::select_cases(true, {});
   EXPECT_LT(quick.size(), cases.size() / 5);
-  EXPECT_EQ(conformance::select_cases(false, {"kv_cache"}).size(), 10u);
+  EXPECT_EQ(conformance::select_cases(false, {"kv_cache"}).size(), 14u);
   EXPECT_THROW(conformance::select_cases(false, {"kv_cach"}), Error);  // a prefix must end at a '/'
   EXPECT_EQ(conformance::case_seed(7, "a"), conformance::case_seed(7, "a"));
   EXPECT_NE(conformance::case_seed(7, "a"), conformance::case_seed(7, "b"));

@@ -6,6 +6,7 @@
 
 #include "conformance/attention_case.hpp"
 #include "conformance/kv_decode_case.hpp"
+#include "conformance/kv_layout_case.hpp"
 #include "conformance/rope_case.hpp"
 
 namespace vkrope::conformance {
@@ -350,6 +351,29 @@ void add_kv_cache_cases(std::vector<Case>& cases) {
   }
 }
 
+// The cache's layouts, one format each (and q4_0 once more paged): a decode step of a
+// ragged batch, of forks sharing pages, and of a ring with sinks after three windows.
+void add_kv_layout_cases(std::vector<Case>& cases) {
+  for (auto [layout, format] : {std::pair{KvLayout::Ragged, DType::f16}, {KvLayout::PagedForks, DType::q8_0},
+                                {KvLayout::PagedForks, DType::q4_0}, {KvLayout::RingWithSinks, DType::bf16}}) {
+    KvLayoutCase c;
+    c.layout = layout;
+    c.format = format;
+    Case k;
+    k.id = "kv_cache/" + std::string(to_string(layout)) + "/" + std::string(vkrope::to_string(format));
+    k.op = "kv_cache";
+    k.storage = "f32/" + std::string(vkrope::to_string(format));
+    k.params = {{"layout", to_string(layout)}, {"heads", c.heads}, {"kv_heads", c.kv_heads},
+                {"head_dim", c.head_dim}, {"cache_dtype", vkrope::to_string(format)}};
+    k.quick = layout == KvLayout::PagedForks && format == DType::q8_0;
+    k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
+      const KvLayoutResult r = run_kv_layout_case(ctx, c, rng);
+      return relative_outcome(r.report, 1e-5 * scale, r.guard_intact);  // float32 over the stored values
+    };
+    cases.push_back(std::move(k));
+  }
+}
+
 std::vector<Case> build_cases() {
   std::vector<Case> cases;
   add_rope_cases(cases);
@@ -358,6 +382,7 @@ std::vector<Case> build_cases() {
   add_option_cases(cases);
   add_kv_format_cases(cases);
   add_kv_cache_cases(cases);
+  add_kv_layout_cases(cases);
   std::set<std::string> ids;
   for (const Case& c : cases)
     if (!ids.insert(c.id).second) throw std::logic_error("conformance: duplicate case id " + c.id);
