@@ -6,8 +6,16 @@
 #define VKROPE_KV_LOADS_GLSL
 #ifdef KV_FORMATS
 
+#ifdef KV_FIXED_FORMAT
+// One format for k and v fixed at build time (flash_rows_*_kvq8_0 ...): SwiftShader keeps
+// specialization constants as runtime values, so the other formats' branches would run too
+// (a q8_0 decode step 408 ms with them, 146-178 ms fixed: README, Performance).
+const uint K_FORMAT = KV_FIXED_FORMAT;
+const uint V_FORMAT = KV_FIXED_FORMAT;
+#else
 layout(constant_id = 22) const uint K_FORMAT = FORMAT_F32;
 layout(constant_id = 23) const uint V_FORMAT = FORMAT_F32;
+#endif
 
 #define KV_LOAD_BUF k_buf
 #define KV_LOAD_FORMAT K_FORMAT

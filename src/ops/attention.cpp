@@ -35,7 +35,10 @@ std::string flash_shader(const detail::FlashShape& shape, DType q, const detail:
                        : shape.variant == detail::FlashVariant::CoopMat ? "flash_cm"
                        : shape.subgroup_sums                           ? "flash_sg"
                                                                        : "flash";
-  const std::string kv = call.kv_formats ? "any" : std::string(to_string(call.k_dtype));
+  // K_FORMATS calls read through *_kvany, except the rows kernel over one format for k and v,
+  // which has a build of its own per format (kv_loads.glsl says why).
+  const bool fixed = call.kv_formats && call.k_dtype == call.v_dtype && shape.variant == detail::FlashVariant::Rows;
+  const std::string kv = call.kv_formats && !fixed ? "any" : std::string(to_string(call.k_dtype));
   return std::string(prefix) + "_q" + std::string(to_string(q)) + "_kv" + kv;
 }
 
