@@ -6,6 +6,7 @@
 
 #include "ops/attention_variants.hpp"
 #include "support/device_matrix.hpp"
+#include "support/kv_steps.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/kv_cache.hpp"
 #include "vkrope/reference.hpp"
@@ -95,15 +96,7 @@ TEST_P(KvCacheTest, HundredDecodeStepsEqualOnePrefill) {
     const Tensor out = Tensor::empty(context(), DType::f32, {1, steps, h, d});
     AttentionConfig step;
     step.causal = true;
-    for (std::int64_t t = 0; t < steps; ++t) {
-      Batch batch(context());
-      const auto row = [&](const Tensor& x, std::int64_t heads) {
-        return x.view({1, 1, heads, d}, x.strides(), t * heads * d);
-      };
-      cache.append(batch, 0, row(k, hkv), row(v, hkv));
-      cache.attend(batch, 0, step, row(q, h), row(out, h));
-      batch.submit();
-    }
+    decode_steps(context(), cache, q, k, v, out, step);
     const std::vector<float> want = expected.download();
     const CompareReport r = compare(out.download(), doubles(want));
     // f32 cache: both paths in float32 from the same inputs, reordered sums: 1e-5.

@@ -12,6 +12,7 @@
 
 #include "ops/attention_variants.hpp"
 #include "support/device_matrix.hpp"
+#include "support/kv_steps.hpp"
 #include "support/ggml_quant_vectors.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/kv_cache.hpp"
@@ -322,15 +323,7 @@ TEST_P(KvFormatsTest, TwoHundredDecodeStepsPerFormat) {
     const Tensor out = Tensor::empty(context(), DType::f32, {1, steps, h, d});
     AttentionConfig step;
     step.causal = true;
-    for (std::int64_t t = 0; t < steps; ++t) {
-      Batch batch(context());
-      const auto row = [&](const Tensor& x, std::int64_t heads) {
-        return x.view({1, 1, heads, d}, x.strides(), t * heads * d);
-      };
-      cache.append(batch, 0, row(k, hkv), row(v, hkv));
-      cache.attend(batch, 0, step, row(q, h), row(out, h));
-      batch.submit();
-    }
+    decode_steps(context(), cache, q, k, v, out, step);
     std::vector<std::int64_t> positions(static_cast<std::size_t>(steps));
     for (std::int64_t t = 0; t < steps; ++t) positions[static_cast<std::size_t>(t)] = t;
     const std::vector<double> q_rotated = reference::rope(doubles(q.download()), 1, steps, h, rope, positions);

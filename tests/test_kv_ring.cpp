@@ -6,6 +6,7 @@
 
 #include "ops/kv_ring.hpp"
 #include "support/device_matrix.hpp"
+#include "support/kv_steps.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/kv_cache.hpp"
 #include "vkrope/reference.hpp"
@@ -83,15 +84,7 @@ TEST_P(KvRingTest, DecodeOverThreeWindowsMatchesTheReference) {
     const Tensor k = Tensor::from_floats(context(), DType::f32, {1, steps, hkv, d}, kx);
     const Tensor v = Tensor::from_floats(context(), DType::f32, {1, steps, hkv, d}, vx);
     const Tensor out = Tensor::empty(context(), DType::f32, {1, steps, h, d});
-    for (std::int64_t t = 0; t < steps; ++t) {
-      Batch batch(context());
-      const auto row = [&](const Tensor& x, std::int64_t heads) {
-        return x.view({1, 1, heads, d}, x.strides(), t * heads * d);
-      };
-      cache.append(batch, 0, row(k, hkv), row(v, hkv));
-      cache.attend(batch, 0, {}, row(q, h), row(out, h));
-      batch.submit();
-    }
+    decode_steps(context(), cache, q, k, v, out, {});
     EXPECT_EQ(cache.keys(0).shape()[1], sinks + w) << "the ring holds sinks + window slots";
     const std::vector<float> got = out.download();
     const std::vector<float> k_stored = as_stored(format, kx), v_stored = as_stored(format, vx);

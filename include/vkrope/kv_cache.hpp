@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "vkrope/attention.hpp"
@@ -131,6 +132,10 @@ class KvCache {
   void store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, const Tensor& k_new, const Tensor& v_new,
                       std::int64_t row, std::int64_t start, std::int64_t first = 0, std::int64_t count = -1,
                       std::int64_t position = -1);
+  // One store dispatch (quantize.comp): k_src / v_src [B, T, Hkv, D] into k_dst / v_dst
+  // [B, rows, Hkv, D] at rows start.., keys rotated at `position` (-1: start) when rotate.
+  void record_store(Batch& batch, const Tensor& k_src, const Tensor& v_src, const Tensor& k_dst, const Tensor& v_dst,
+                    std::int64_t start, std::int64_t position, bool rotate, const std::string& label) const;
   bool paged() const noexcept { return shape_.page_size > 0; }
   // Paged: takes the pages the sequences' next `tokens` tokens need (copying shared pages
   // they write into), or throws before changing anything; then records the stores.

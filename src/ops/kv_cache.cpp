@@ -192,20 +192,26 @@ void KvCache::store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, c
   const auto cache_rows = [&](const Tensor& full) {  // sequence b of [B, slots, Hkv, D]
     return full.view({1, slots(), shape_.kv_heads, shape_.head_dim}, full.strides(), b * full.strides()[0]);
   };
-  const Tensor k_dst = cache_rows(keys_[static_cast<std::size_t>(layer)]);
-  const Tensor v_dst = cache_rows(values_[static_cast<std::size_t>(layer)]);
+  record_store(batch, k_part, v_part, cache_rows(keys_[static_cast<std::size_t>(layer)]),
+               cache_rows(values_[static_cast<std::size_t>(layer)]), start, position, /*rotate=*/true,
+               "kv append layer " + str(layer) + " sequence " + str(b) + " " + shape_to_string(k_part.shape()));
+}
+
+void KvCache::record_store(Batch& batch, const Tensor& k_src, const Tensor& v_src, const Tensor& k_dst,
+                           const Tensor& v_dst, std::int64_t start, std::int64_t position, bool rotate,
+                           const std::string& label) const {
   detail::StoreRequest r;
-  r.k_src = &k_part;
-  r.v_src = &v_part;
-  r.k_layout = detail::layout4(k_part, "KvCache::append", "k");
-  r.v_layout = detail::layout4(v_part, "KvCache::append", "v");
+  r.k_src = &k_src;
+  r.v_src = &v_src;
+  r.k_layout = detail::layout4(k_src, "KvCache::append", "k");
+  r.v_layout = detail::layout4(v_src, "KvCache::append", "v");
   r.k_dst = &k_dst;
   r.v_dst = &v_dst;
   r.start = start;
   r.position = position;
-  r.capacity = slots();
-  r.rope = rope_ ? &*rope_ : nullptr;
-  r.label = "kv append layer " + str(layer) + " sequence " + str(b) + " " + shape_to_string(k_part.shape());
+  r.capacity = k_dst.shape()[1];
+  r.rope = rotate && rope_ ? &*rope_ : nullptr;
+  r.label = label;
   detail::dispatch_store(batch.state(), r);
 }
 
@@ -278,36 +284,15 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
   if (shape_.window > 0) {  // the surviving tokens into their slots, keys unrotated
     const std::string label = "kv ring append layer " + str(layer) + " " + shape_to_string(k_new.shape());
     for (const detail::RingRun& run : detail::ring_runs({shape_.sink_tokens, shape_.window}, filled, k.seq)) {
-      const Tensor k_part = token_rows(k_new, run.first_token, run.count);
-      const Tensor v_part = token_rows(v_new, run.first_token, run.count);
-      detail::StoreRequest r;
-      r.k_src = &k_part;
-      r.v_src = &v_part;
-      r.k_layout = detail::layout4(k_part, "KvCache::append", "k");
-      r.v_layout = detail::layout4(v_part, "KvCache::append", "v");
-      r.k_dst = &k_rows;
-      r.v_dst = &v_rows;
-      r.start = run.slot;
-      r.capacity = slots();
-      r.label = label;
-      detail::dispatch_store(state, r);
+      record_store(batch, token_rows(k_new, run.first_token, run.count), token_rows(v_new, run.first_token, run.count),
+                   k_rows, v_rows, run.slot, -1, /*rotate=*/false, label);
     }
     for (std::int64_t& n : lengths) n += k.seq;
     return;
   }
   if (detail::needs_kv_formats(shape_.key_format(), shape_.value_format())) {
-    detail::StoreRequest r;
-    r.k_src = &k_new;
-    r.v_src = &v_new;
-    r.k_layout = k;
-    r.v_layout = v;
-    r.k_dst = &k_rows;
-    r.v_dst = &v_rows;
-    r.start = filled;
-    r.capacity = shape_.capacity;
-    r.rope = rope_ ? &*rope_ : nullptr;
-    r.label = "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape());
-    detail::dispatch_store(state, r);
+    record_store(batch, k_new, v_new, k_rows, v_rows, filled, -1, /*rotate=*/true,
+                 "kv append layer " + str(layer) + " " + shape_to_string(k_new.shape()));
     for (std::int64_t& n : lengths) n += k.seq;
     return;
   }
