@@ -268,10 +268,15 @@ TEST_P(KvFormatsTest, CacheAppendQuantizesKeysAndValues) {
               hkv * static_cast<std::int64_t>(storage_bytes(formats.k, d) + storage_bytes(formats.v, d)));
     const auto n = static_cast<std::size_t>(batch * tokens * hkv * d);
     const std::vector<float> kx = random_floats(n), vx = random_floats(n);
-    cache.append(0, Tensor::from_floats(context(), DType::f32, {batch, 4, hkv, d}, std::vector<float>(kx.begin(), kx.begin() + static_cast<std::ptrdiff_t>(n * 4 / tokens))),
-                 Tensor::from_floats(context(), DType::f32, {batch, 4, hkv, d}, std::vector<float>(vx.begin(), vx.begin() + static_cast<std::ptrdiff_t>(n * 4 / tokens))));
-    cache.append(0, Tensor::from_floats(context(), DType::f32, {batch, 5, hkv, d}, std::vector<float>(kx.begin() + static_cast<std::ptrdiff_t>(n * 4 / tokens), kx.end())),
-                 Tensor::from_floats(context(), DType::f32, {batch, 5, hkv, d}, std::vector<float>(vx.begin() + static_cast<std::ptrdiff_t>(n * 4 / tokens), vx.end())));
+    // Two appends, of 4 then 5 tokens: the first 4 / 9 of kx and vx, then the rest.
+    const auto split = static_cast<std::ptrdiff_t>(n * 4 / tokens);
+    const auto part = [&](const std::vector<float>& x, std::int64_t t, bool first) {
+      return Tensor::from_floats(context(), DType::f32, {batch, t, hkv, d},
+                                 first ? std::vector<float>(x.begin(), x.begin() + split)
+                                       : std::vector<float>(x.begin() + split, x.end()));
+    };
+    cache.append(0, part(kx, 4, true), part(vx, 4, true));
+    cache.append(0, part(kx, 5, false), part(vx, 5, false));
     // The appends came batch-major per call: regroup to [B, 9, Hkv, D].
     const std::size_t row = static_cast<std::size_t>(hkv * d);
     std::vector<float> k_all, v_all;
@@ -294,12 +299,17 @@ TEST_P(KvFormatsTest, CacheAppendQuantizesKeysAndValues) {
     const std::vector<float> rotated_f(rotated.begin(), rotated.end());
     const std::vector<float> host = decoded(formats.k, rotated_f);
     // One quantization step: the device's rotation may differ from the double one by an
-    // ulp, which can move a value across a rounding boundary of its block.
+    // ulp, which can move a value across a rounding boundary of its block (for f16 and bf16
+    // a step is one ulp of the block's largest value: 2^-10 and 2^-7 of it).
     double worst = 0.0;
     for (std::size_t blk = 0; blk < stored.size() / 32; ++blk) {
       double amax = 0.0;
       for (std::size_t j = 0; j < 32; ++j) amax = std::max(amax, std::abs(rotated[blk * 32 + j]));
-      const double step = formats.k == DType::q8_0 ? amax / 127.0 : formats.k == DType::q4_0 ? amax / 8.0 : amax * 1e-2;
+      const double step = formats.k == DType::q8_0   ? amax / 127.0
+                          : formats.k == DType::q4_0 ? amax / 8.0
+                          : formats.k == DType::bf16 ? amax / 128.0
+                          : formats.k == DType::f16  ? amax / 1024.0
+                                                     : amax * 1e-6;
       for (std::size_t j = 0; j < 32; ++j)
         worst = std::max(worst, std::abs(stored[blk * 32 + j] - host[blk * 32 + j]) / (step + 1e-30));
     }

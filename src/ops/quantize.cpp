@@ -56,11 +56,9 @@ void quantize(Batch& batch, const Tensor& src, const Tensor& dst) {
     throw Error(ErrorKind::InvalidArgument, "quantize: src is " + describe(src) + "; expected f32 or f16 values");
   if (src.strides().back() != 1)
     throw Error(ErrorKind::InvalidArgument, "quantize: src's last dimension is strided; expected it contiguous");
-  if (src.dtype() == DType::f16 && src.offset() % 2 != 0)
-    throw Error(ErrorKind::InvalidArgument, "quantize: f16 src starts at an odd element; expected an even one");
   const detail::Layout4 rows = as_rows(src);
   if (src.dtype() == DType::f16 && !detail::is_word_aligned(rows))
-    throw Error(ErrorKind::InvalidArgument, "quantize: f16 src has an odd stride; expected even ones");
+    throw Error(ErrorKind::InvalidArgument, "quantize: f16 src has an odd offset or stride; expected even ones");
   if (rows.dim % 8 != 0 && !is_block_format(dst.dtype()))
     throw Error(ErrorKind::InvalidArgument, "quantize: the last dimension of " + describe(src) +
                                                 " is not a multiple of 8; expected one (the kernel writes 8 values at a time)");
