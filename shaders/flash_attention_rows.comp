@@ -90,18 +90,15 @@ shared vec4 sv[SHARED_KEYS * VEC];
 
 uvec2 rope_pair(uint pair) { return ROPE_INTERLEAVED ? uvec2(2u * pair, 2u * pair + 1u) : uvec2(pair, pair + ROPE_HALF); }
 
-// Vec4 c of key t + j (j < KEY_TILE) of the tile at t, from k or from the shared tile. A
-// key past the range reads the range's last key; its logit is masked out.
-vec4 key4(uint j, uint t, uint key_end, uint k_base, uint c) {
-  if (!DIRECT_KV) return sk[j * VEC + c];
-  const uint o = k_base + key_row(min(t + j, key_end - 1u)) * pc.k_seq + 4u * c;
-  return KV_LOAD4(k_buf, o);
-}
+// Vec4 c of key j (j < KEY_TILE) of the tile, from the shared tile or, for direct keys,
+// from k at the key's row offset `row` (row_offset below).
+vec4 key4(uint j, uint row, uint c) { return DIRECT_KV ? KV_LOAD4(k_buf, row + 4u * c) : sk[j * VEC + c]; }
+vec4 value4(uint j, uint row, uint c) { return DIRECT_KV ? KV_LOAD4(v_buf, row + 4u * c) : sv[j * VEC + c]; }
 
-vec4 value4(uint j, uint t, uint key_end, uint v_base, uint c) {
-  if (!DIRECT_KV) return sv[j * VEC + c];
-  const uint o = v_base + key_row(min(t + j, key_end - 1u)) * pc.v_seq + 4u * c;
-  return KV_LOAD4(v_buf, o);
+// Where key t + j of the tile starts in k (or v: base and seq stride given). A key past
+// the range reads the range's last key; its logit is masked out.
+uint row_offset(uint j, uint t, uint key_end, uint base, uint seq) {
+  return base + key_row(min(t + j, key_end - 1u)) * seq;
 }
 
 void main() {
@@ -175,7 +172,8 @@ void main() {
         const uint j = e / VEC;
         const uint d = 4u * (e - j * VEC);
         const bool in_range = t + j < key_end;
-        const uint ko = k_base + key_row(t + j) * pc.k_seq + d, vo = v_base + key_row(t + j) * pc.v_seq + d;
+        const uint ko = row_offset(j, t, key_end, k_base, pc.k_seq) + d;
+        const uint vo = row_offset(j, t, key_end, v_base, pc.v_seq) + d;
         sk[e] = in_range ? KV_LOAD4(k_buf, ko) : vec4(0.0);
         sv[e] = in_range ? KV_LOAD4(v_buf, vo) : vec4(0.0);
       }
@@ -199,12 +197,21 @@ void main() {
     // Logits of the lane's keys of the tile for each of its rows: head dim outside (8 per
     // iteration), keys and rows inside, unrolled. Key i of the lane is key
     // PHASES * i + phase of the tile.
+    // The lane's key rows in k and v, worked out once per tile rather than per vec4:
+    // SwiftShader folds no specialization constant, so key_row's KEY_ROWS test (and
+    // the clamp) would otherwise run for every load of the loops below.
+    uint k_row[LANE_KEYS], v_row[LANE_KEYS];
+    [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
+      const uint j = PHASES * i + phase;
+      k_row[i] = DIRECT_KV ? row_offset(j, t, key_end, k_base, pc.k_seq) : 0u;
+      v_row[i] = DIRECT_KV ? row_offset(j, t, key_end, v_base, pc.v_seq) : 0u;
+    }
     float s[LANE_ROWS * LANE_KEYS];
     [[unroll]] for (uint x = 0u; x < LANE_ROWS * LANE_KEYS; ++x) s[x] = 0.0;
     for (uint c = 0u; c < VEC; c += 2u) {
       [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
         const uint j = PHASES * i + phase;
-        const vec4 k0 = key4(j, t, key_end, k_base, c), k1 = key4(j, t, key_end, k_base, c + 1u);
+        const vec4 k0 = key4(j, k_row[i], c), k1 = key4(j, k_row[i], c + 1u);
         [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r)
           s[r * LANE_KEYS + i] += dot(q[r * VEC + c], k0) + dot(q[r * VEC + c + 1u], k1);
       }
@@ -247,7 +254,7 @@ void main() {
       }
       [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
         const uint j = PHASES * i + phase;
-        const vec4 v0 = value4(j, t, key_end, v_base, c), v1 = value4(j, t, key_end, v_base, c + 1u);
+        const vec4 v0 = value4(j, v_row[i], c), v1 = value4(j, v_row[i], c + 1u);
         [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
           a[2u * r] += s[r * LANE_KEYS + i] * v0;
           a[2u * r + 1u] += s[r * LANE_KEYS + i] * v1;

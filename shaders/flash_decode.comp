@@ -164,9 +164,10 @@ void main() {
     [[unroll]] for (uint j = 0u; j < KEY_TILE; ++j) {
       const uint key = min(t + j, key_end - 1u);
       kp[j] = KEY_POSITIONS ? key_position(key) : 0;
+      const uint row = key_row(key);
       [[unroll]] for (uint c = 0u; c < VEC; ++c) {
-        kk[j * VEC + c] = KV_LOAD4(k_buf, k_base + key_row(key) * pc.k_seq + 4u * c);
-        vv[j * VEC + c] = KV_LOAD4(v_buf, v_base + key_row(key) * pc.v_seq + 4u * c);
+        kk[j * VEC + c] = KV_LOAD4(k_buf, k_base + row * pc.k_seq + 4u * c);
+        vv[j * VEC + c] = KV_LOAD4(v_buf, v_base + row * pc.v_seq + 4u * c);
       }
     }
     [[unroll]] for (uint r = 0u; r < ROWS; ++r) {

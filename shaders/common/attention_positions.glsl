@@ -8,7 +8,14 @@
 // positions[b] is the position of sequence b's first query (its length - Sq: bottom-right
 // aligned per sequence) and positions[batch + b] its key count (its length); the keys past
 // it hold nothing of b's and are never read.
+#ifdef NO_SEQUENCE_TABLES
+// The rows kernel's plain builds (flash_rows_q*_kv{f32,f16,...}): no tables, as constants,
+// since SwiftShader folds no specialization constant and would test both per key read;
+// ragged and paged calls on CPU drivers take the *_kvany build.
+const bool RAGGED = false;
+#else
 layout(constant_id = 25) const bool RAGGED = false;
+#endif
 
 // Query i of sequence b at Skv - Sq + i and key j at j (bottom-right aligned), unless given
 // explicitly or RAGGED.
@@ -23,7 +30,11 @@ uint key_count(uint b) { return RAGGED ? uint(positions[pc.batch + b]) : pc.skv;
 // KEY_ROWS (with RAGGED: a paged KV cache): key j of sequence b sits at row
 // positions[2 * batch + b * Skv + j] of k and v (whose batch strides are then 0), not at
 // row j. The sequence is the workgroup's: every flash kernel's grid z is splits x batch.
+#ifdef NO_SEQUENCE_TABLES
+const bool KEY_ROWS = false;
+#else
 layout(constant_id = 26) const bool KEY_ROWS = false;
+#endif
 uint key_row(uint j) {
   if (!KEY_ROWS) return j;
   const uint b = (pc.group_z + gl_WorkGroupID.z) % pc.batch;

@@ -36,8 +36,9 @@ std::string flash_shader(const detail::FlashShape& shape, DType q, const detail:
                        : shape.subgroup_sums                           ? "flash_sg"
                                                                        : "flash";
   // K_FORMATS calls read through *_kvany, except the rows kernel over one format for k and v,
-  // which has a build of its own per format (kv_loads.glsl says why).
-  const bool fixed = call.kv_formats && call.k_dtype == call.v_dtype && shape.variant == detail::FlashVariant::Rows;
+  // which has a build of its own per format (kv_loads.glsl says why) but no sequence tables.
+  const bool fixed = call.kv_formats && call.k_dtype == call.v_dtype && shape.variant == detail::FlashVariant::Rows &&
+                     !call.sequence_tables;
   const std::string kv = call.kv_formats && !fixed ? "any" : std::string(to_string(call.k_dtype));
   return std::string(prefix) + "_q" + std::string(to_string(q)) + "_kv" + kv;
 }
@@ -83,11 +84,24 @@ FlashPlan plan_flash(const DeviceInfo& info, const AttentionConfig& config, cons
     p.call.k.seq = p.call.v.seq = longest;
     if (config.rope) p.call.rope = rope_frequencies(*config.rope, std::max<std::int64_t>(longest - 1, 0));
   }
-  FlashRequest request = flash_request(p.call, config, rotate_keys);
-  const std::uint32_t texel_bytes = texel_bytes_of(p.call);
-  request.kv_texel_viewable =
-      texel_viewable(info, *k.storage(), texel_bytes) && texel_viewable(info, *v.storage(), texel_bytes);
-  p.shape = flash_shape(info, request);
+  p.call.sequence_tables = tables != nullptr;
+  const auto shape_of = [&](const AttentionCall& call) {
+    FlashRequest request = flash_request(call, config, rotate_keys);
+    const std::uint32_t texel_bytes = texel_bytes_of(call);
+    request.kv_texel_viewable =
+        texel_viewable(info, *k.storage(), texel_bytes) && texel_viewable(info, *v.storage(), texel_bytes);
+    return flash_shape(info, request);
+  };
+  p.shape = shape_of(p.call);
+  // The rows kernel's f32, f16 and per-format builds read no sequence tables
+  // (NO_SEQUENCE_TABLES: SwiftShader folds no specialization constant, so the RAGGED and
+  // KEY_ROWS tests would cost every plain call); a ragged or paged batch on it reads
+  // through the *_kvany build, which has them.
+  if (p.call.sequence_tables && is_rows(p.shape.variant) && !p.call.kv_formats) {
+    p.call.kv_formats = true;
+    p.call.kv_f16 = false;
+    p.shape = shape_of(p.call);
+  }
   if (config.key_splits == 1) p.shape.phases = 1;  // one pass asked for: no partials at all
   p.split = choose_key_split(info, p.call, p.shape, config.key_splits);
   p.partial_count = p.split.splits * p.shape.phases;

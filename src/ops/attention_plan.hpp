@@ -23,6 +23,7 @@ struct AttentionCall {
   std::int64_t group = 1;  // query heads per kv head
   bool kv_f16 = false;     // k and v stored as f16
   bool kv_formats = false; // k and v read by a KV_FORMATS build (kv_formats.hpp)
+  bool sequence_tables = false;  // a ragged or paged batch (RAGGED / KEY_ROWS tables)
   DType k_dtype = DType::f32, v_dtype = DType::f32;
   bool q_f16 = false;      // q and out stored as f16
   double scale = 1.0;
