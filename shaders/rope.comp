@@ -4,7 +4,8 @@
 // Bindings (set 0):
 //   0 q_in  [batch, seq, q_heads, head_dim]   1 q_out (may be the same buffer: in place)
 //   2 k_in  [batch, seq, k_heads, head_dim]   3 k_out
-//   4 int positions[seq] or [batch * seq] (pos_mode); unused for ROPE_POS_OFFSET
+//   4 int positions[seq] or [batch * seq] (pos_mode); unused for ROPE_POS_OFFSET; pair
+//     streams and [streams][batch * seq] for ROPE_POS_STREAMS (rope_params.glsl)
 //   5 vec2 angles[1024 * half_rot]: (cos, sin) tables for the three digits of a position
 // Push constants: RopePush (rope_params.glsl).
 //
@@ -42,6 +43,7 @@ TENSOR_BUFFER(3, KOut, k_out);
 layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Angles { vec2 angles[]; };
 
+#include "rope_positions.glsl"
 #include "rope_rotation.glsl"
 
 vec2 rotation(uint position, uint pair) { return rope_rotation(position, pair, pc.half_rot); }
@@ -91,15 +93,15 @@ void main() {
     const uint j = g - token * pairs_per_token;
     const uint b = token / pc.seq;
     const uint s = token - b * pc.seq;
-    uint position = pc.pos_offset + s;
-    if (POSITION_MODE == ROPE_POS_SHARED) position = uint(positions[s]);
-    if (POSITION_MODE == ROPE_POS_PER_BATCH) position = uint(positions[token]);
+    // Pairs 2j and 2j + 1 share the token's position unless they take different streams.
+    const uint position = rope_position(token, s, 2u * j);
+    const uint position1 = POSITION_MODE == ROPE_POS_STREAMS ? rope_position(token, s, 2u * j + 1u) : position;
 
     // With an even number of pairs every invocation has two; only then is `two` constant.
     const bool two = !ODD_PAIRS || 2u * j + 1u < pc.half_rot;
     const float sin_sign = (pc.flags & ROPE_INVERSE) != 0u ? -1.0 : 1.0;
     vec2 c0 = rotation(position, 2u * j) * vec2(1.0, sin_sign);
-    vec2 c1 = (two ? rotation(position, 2u * j + 1u) : vec2(1.0, 0.0)) * vec2(1.0, sin_sign);
+    vec2 c1 = (two ? rotation(position1, 2u * j + 1u) : vec2(1.0, 0.0)) * vec2(1.0, sin_sign);
 
     for (uint h = 0u; h < pc.q_heads; ++h) {
       const uint in_base = pc.q_in_offset + b * pc.q_in_batch + s * pc.q_in_seq + h * pc.q_in_head;

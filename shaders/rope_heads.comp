@@ -48,6 +48,7 @@ VEC4_BUFFER(3, KOut, k_out);
 layout(std430, set = 0, binding = 4) readonly buffer Positions { int positions[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Angles { vec2 angles[]; };
 
+#include "rope_positions.glsl"
 #include "rope_rotation.glsl"
 
 // One unit of one head: rotate 4 pairs (cosines c, sines s), or copy one tail vector.
@@ -89,11 +90,8 @@ void main() {
 
     vec4 c = vec4(1.0), s = vec4(0.0);
     if (!tail) {
-      uint position = pc.pos_offset + s_idx;
-      if (POSITION_MODE == ROPE_POS_SHARED) position = uint(positions[s_idx]);
-      if (POSITION_MODE == ROPE_POS_PER_BATCH) position = uint(positions[token]);
       for (uint k = 0u; k < 4u; ++k) {
-        const vec2 r = rope_rotation(position, 4u * unit + k, pc.half_rot);
+        const vec2 r = rope_rotation(rope_position(token, s_idx, 4u * unit + k), 4u * unit + k, pc.half_rot);
         c[k] = r.x;
         s[k] = r.y * sin_sign;
       }

@@ -38,65 +38,6 @@ json llama31_8b() {
     "rope_theta": 500000.0, "torch_dtype": "bfloat16", "vocab_size": 128256})");
 }
 
-TEST(RopeConfigJson, Llama31) {
-  const RopeConfig c = RopeConfig::from_hf_config(llama31_8b());
-  EXPECT_EQ(c.head_dim, 128);
-  EXPECT_EQ(c.rotary_dim, 128);
-  EXPECT_EQ(c.layout, RopeLayout::Neox);
-  EXPECT_EQ(c.theta, 500000.0);
-  EXPECT_EQ(c.max_position_embeddings, 131072);
-  EXPECT_EQ(c.scaling.type, RopeScalingType::Llama3);
-  EXPECT_EQ(c.scaling.factor, 8.0);
-  EXPECT_EQ(c.scaling.low_freq_factor, 1.0);
-  EXPECT_EQ(c.scaling.high_freq_factor, 4.0);
-  EXPECT_EQ(c.scaling.original_max_position_embeddings, 8192);
-}
-
-TEST(RopeConfigJson, Qwen2WithYarn) {
-  const RopeConfig c = RopeConfig::from_hf_config(json::parse(R"({
-    "model_type": "qwen2", "hidden_size": 3584, "num_attention_heads": 28, "num_key_value_heads": 4,
-    "max_position_embeddings": 32768, "rope_theta": 1000000.0, "sliding_window": 131072,
-    "rope_scaling": {"factor": 4.0, "original_max_position_embeddings": 32768, "type": "yarn"}})"));
-  EXPECT_EQ(c.head_dim, 128);
-  EXPECT_EQ(c.rotary_dim, 128);
-  EXPECT_EQ(c.layout, RopeLayout::Neox);
-  EXPECT_EQ(c.theta, 1e6);
-  EXPECT_EQ(c.max_position_embeddings, 32768);
-  EXPECT_EQ(c.scaling.type, RopeScalingType::Yarn);
-  // The explicit factor, although max_position_embeddings / original is 1 here.
-  EXPECT_EQ(c.scaling.factor, 4.0);
-  EXPECT_EQ(c.scaling.original_max_position_embeddings, 32768);
-  EXPECT_EQ(c.scaling.beta_fast, 32.0);
-  EXPECT_EQ(c.scaling.beta_slow, 1.0);
-  EXPECT_FALSE(c.scaling.mscale.has_value());
-  EXPECT_FALSE(c.scaling.mscale_all_dim.has_value());
-  EXPECT_FALSE(c.scaling.attention_factor.has_value());
-  EXPECT_TRUE(c.scaling.truncate);
-}
-
-TEST(RopeConfigJson, DeepSeekV2RotatesTheRopeSliceInterleaved) {
-  const RopeConfig c = RopeConfig::from_hf_config(json::parse(R"({
-    "model_type": "deepseek_v2", "hidden_size": 5120, "num_attention_heads": 128,
-    "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
-    "v_head_dim": 128, "max_position_embeddings": 163840, "rope_theta": 10000,
-    "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40, "mscale": 0.707,
-                     "mscale_all_dim": 0.707, "original_max_position_embeddings": 4096, "type": "yarn"}})"));
-  EXPECT_EQ(c.head_dim, 64);
-  EXPECT_EQ(c.rotary_dim, 64);
-  EXPECT_EQ(c.layout, RopeLayout::Interleaved);
-  EXPECT_EQ(c.theta, 10000.0);
-  EXPECT_EQ(c.max_position_embeddings, 163840);
-  EXPECT_EQ(c.scaling.type, RopeScalingType::Yarn);
-  EXPECT_EQ(c.scaling.factor, 40.0);
-  EXPECT_EQ(c.scaling.original_max_position_embeddings, 4096);
-  EXPECT_EQ(c.scaling.beta_fast, 32.0);
-  EXPECT_EQ(c.scaling.beta_slow, 1.0);
-  EXPECT_EQ(c.scaling.mscale, 0.707);
-  EXPECT_EQ(c.scaling.mscale_all_dim, 0.707);
-  EXPECT_FALSE(c.scaling.attention_factor.has_value());
-  EXPECT_EQ(rope_frequencies(c, 0).attention_factor, 1.0);
-}
-
 TEST(RopeConfigJson, DeepSeekV3RopeInterleaveFalseIsNeox) {
   const RopeConfig c = RopeConfig::from_hf_config(json::parse(R"({
     "model_type": "deepseek_v3", "qk_rope_head_dim": 64, "rope_interleave": false, "rope_theta": 10000})"));
@@ -180,15 +121,6 @@ TEST(RopeConfigJson, GptNeoxPartialRotaryFactor) {
   EXPECT_EQ(c.rotary_dim, 24);
   EXPECT_EQ(c.theta, 25000.0);
   EXPECT_EQ(c.scaling.type, RopeScalingType::Default);
-}
-
-TEST(RopeConfigJson, PhiTwoPartialRotaryTruncates) {
-  // Phi-2: head_dim 80, factor 0.4 -> int(80 * 0.4) = 32.
-  const RopeConfig c = RopeConfig::from_hf_config(json::parse(R"({
-    "model_type": "phi", "hidden_size": 2560, "num_attention_heads": 32,
-    "max_position_embeddings": 2048, "partial_rotary_factor": 0.4, "rope_theta": 10000.0})"));
-  EXPECT_EQ(c.head_dim, 80);
-  EXPECT_EQ(c.rotary_dim, 32);
 }
 
 TEST(RopeConfigJson, RopeParametersForm) {
@@ -352,8 +284,8 @@ RopeConfig valid_config() {
 }
 
 TEST(RopeConfigErrors, UnknownRopeType) {
-  EXPECT_TRUE(rejects(load(R"({"head_dim": 128, "rope_scaling": {"rope_type": "mrope", "factor": 2}})"),
-                      {"rope_scaling.rope_type", "mrope"}));
+  EXPECT_TRUE(rejects(load(R"({"head_dim": 128, "rope_scaling": {"rope_type": "warp", "factor": 2}})"),
+                      {"rope_scaling.rope_type", "warp"}));
 }
 
 TEST(RopeConfigErrors, UnknownLegacyType) {
@@ -555,11 +487,11 @@ TEST(RopeConfigErrors, TruncateNotABool) {
                       {"rope_scaling.truncate"}));
 }
 
-TEST(RopeConfigErrors, PerLayerRopeParameters) {
+TEST(RopeConfigErrors, PerLayerRopeParametersWithoutTheLayerType) {
   EXPECT_TRUE(rejects(load(R"({"head_dim": 128, "rope_parameters": {
-                               "full_attention": {"rope_type": "default", "rope_theta": 1000000},
+                               "chunked_attention": {"rope_type": "default", "rope_theta": 1000000},
                                "sliding_attention": {"rope_type": "default", "rope_theta": 10000}}})"),
-                      {"rope_parameters", "layer type"}));
+                      {"rope_parameters", "layer type", "full_attention"}));
 }
 
 TEST(RopeConfigErrors, ConfigNotAnObject) {

@@ -12,8 +12,10 @@
 namespace vkrope::reference {
 
 // RoPE of x, a contiguous row-major [batch, seq, heads, head_dim] array. `positions` has
-// batch * seq entries (token (b, s) at positions[b * seq + s]). The frequencies come from
-// rope_frequencies(config, max over positions). Returns the rotated array.
+// batch * seq entries (token (b, s) at positions[b * seq + s]), or streams * batch * seq
+// stream-major for a config with several position streams (M-RoPE, 2D vision). The
+// frequencies come from rope_frequencies(config, max over positions). Returns the rotated
+// array.
 std::vector<double> rope(std::span<const double> x, std::int64_t batch, std::int64_t seq, std::int64_t heads,
                          const RopeConfig& config, std::span<const std::int64_t> positions, bool inverse = false);
 

@@ -10,6 +10,9 @@
 #define ROPE_POS_OFFSET 0u     // position = pos_offset + s
 #define ROPE_POS_SHARED 1u     // positions[s]
 #define ROPE_POS_PER_BATCH 2u  // positions[b * seq + s]
+// Several positions per token (M-RoPE, 2D vision): positions[pair] is the pair's stream
+// and positions[half_rot + stream * stream_stride + b * seq + s] the token's position in it.
+#define ROPE_POS_STREAMS 3u
 
 layout(push_constant) uniform RopePush {
   uint batch;
@@ -19,7 +22,7 @@ layout(push_constant) uniform RopePush {
   uint head_dim;
   uint half_rot;     // rotary_dim / 2: pairs per head
   uint flags;
-  uint unused;       // formerly the position mode, now a specialization constant
+  uint stream_stride;  // ROPE_POS_STREAMS: batch * seq
   uint pos_offset;
   uint q_in_offset, q_in_batch, q_in_seq, q_in_head;
   uint q_out_offset, q_out_batch, q_out_seq, q_out_head;

@@ -42,7 +42,22 @@ json rope_params(const RopeCase& c) {
           {"max_position", c.max_position},               {"strided", c.strided},
           {"in_place", c.in_place},                       {"inverse", c.inverse},
           {"batch", c.batch},                             {"seq", c.seq},
-          {"q_heads", c.q_heads},                         {"k_heads", c.k_heads}};
+          {"q_heads", c.q_heads},                         {"k_heads", c.k_heads},
+          {"mrope_section", c.config.mrope_section},      {"mrope_interleaved", c.config.mrope_interleaved},
+          {"vision", to_string(c.config.vision)}};
+}
+
+// The checks of one RoPE case, as a conformance outcome.
+CaseOutcome rope_outcome(const RopeResult& r, double scale) {
+  CaseOutcome o;
+  o.rel_err = r.rel_err;
+  o.max_abs_err = r.max_abs_err;
+  o.metric = "max_abs_err";
+  o.tolerance = r.tolerance * scale;  // rope_check.hpp: 2e-6 / 1e-3 of max|x| (x attention factor)
+  o.passed = r.max_abs_err <= o.tolerance && r.guard_intact;
+  o.detail = r.guard_intact ? r.detail : "wrote outside its output or changed an input; " + r.detail;
+  if (!r.kernel.empty()) o.kernels = {r.kernel};
+  return o;
 }
 
 // Layouts x scaling types x f32/f16 x partial rotary x positions near 0 / up to 2^20 x
@@ -78,19 +93,52 @@ void add_rope_cases(std::vector<Case>& cases) {
               k.quick = far && !inverse && partial == (dtype == DType::f16) &&
                         (layout == RopeLayout::Neox) == (dtype == DType::f32);
               k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
-                const RopeResult r = run_rope_case(ctx, c, rng);
-                CaseOutcome o;
-                o.rel_err = r.rel_err;
-                o.max_abs_err = r.max_abs_err;
-                o.metric = "max_abs_err";
-                o.tolerance = r.tolerance * scale;  // rope_check.hpp: 2e-6 / 1e-3 of max|x| (x attention factor)
-                o.passed = r.max_abs_err <= o.tolerance && r.guard_intact;
-                o.detail = r.guard_intact ? r.detail : "wrote outside its output or changed an input; " + r.detail;
-                if (!r.kernel.empty()) o.kernels = {r.kernel};
-                return o;
+                return rope_outcome(run_rope_case(ctx, c, rng), scale);
               };
               cases.push_back(std::move(k));
             }
+}
+
+// M-RoPE (contiguous and interleaved) and 2D vision RoPE (Qwen2-VL, Pixtral) x the scaling
+// types (vision towers: default and linear) x layouts x f32/f16 x partial rotary x near/far
+// positions; the position form, strided views and in-place cycle. Quick: each form in
+// f32 and f16, far, default scaling.
+void add_rope_stream_cases(std::vector<Case>& cases) {
+  int index = 0;
+  for (StreamForm form : kStreamForms) {
+    const bool vision = form == StreamForm::VisionQwen2VL || form == StreamForm::VisionPixtral;
+    std::vector<RopeScalingType> types = {RopeScalingType::Default, RopeScalingType::Linear};
+    if (!vision) types = {RopeScalingType::Default, RopeScalingType::Linear, RopeScalingType::Dynamic,
+                          RopeScalingType::Yarn,    RopeScalingType::Llama3, RopeScalingType::LongRope};
+    for (RopeScalingType type : types)
+      for (RopeLayout layout : {RopeLayout::Neox, RopeLayout::Interleaved})
+        for (DType dtype : {DType::f32, DType::f16})
+          for (bool partial : {false, true})
+            for (bool far : {false, true}) {
+              RopeCase c;
+              c.config = with_stream_form(rope_config(type, layout, partial), form);
+              c.dtype = dtype;
+              c.max_position = far ? std::int64_t{1} << 20 : 64;
+              c.positions = static_cast<PositionMode>(index % 3);
+              c.strided = index % 4 == 1;
+              c.in_place = index % 4 == 2;
+              c.inverse = index % 5 == 3;
+              ++index;
+              Case k;
+              k.id = "rope/" + std::string(to_string(form)) + "/" + std::string(to_string(type)) + "/" +
+                     std::string(to_string(layout)) + "/" + std::string(to_string(dtype)) + "/" +
+                     (partial ? "partial" : "full") + "/" + (far ? "far" : "near");
+              k.op = "rope";
+              k.storage = std::string(to_string(dtype));
+              k.params = rope_params(c);
+              k.quick = far && type == RopeScalingType::Default && layout == RopeLayout::Neox &&
+                        partial == (dtype == DType::f16);
+              k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
+                return rope_outcome(run_rope_case(ctx, c, rng), scale);
+              };
+              cases.push_back(std::move(k));
+            }
+  }
 }
 
 // --- Attention -------------------------------------------------------------------------------
@@ -377,6 +425,7 @@ void add_kv_layout_cases(std::vector<Case>& cases) {
 std::vector<Case> build_cases() {
   std::vector<Case> cases;
   add_rope_cases(cases);
+  add_rope_stream_cases(cases);
   add_prefill_cases(cases);
   add_decode_cases(cases);
   add_option_cases(cases);

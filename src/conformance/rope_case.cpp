@@ -55,9 +55,44 @@ RopeConfig rope_config(RopeScalingType type, RopeLayout layout, bool partial) {
   return c;
 }
 
+std::string_view to_string(StreamForm form) noexcept {
+  switch (form) {
+    case StreamForm::Text: return "text";
+    case StreamForm::MRope: return "mrope";
+    case StreamForm::MRopeInterleaved: return "mrope-interleaved";
+    case StreamForm::VisionQwen2VL: return "vision-qwen2vl";
+    case StreamForm::VisionPixtral: return "vision-pixtral";
+  }
+  return "text";
+}
+
+RopeConfig with_stream_form(RopeConfig config, StreamForm form) {
+  const std::int64_t half = config.effective_rotary_dim() / 2;
+  switch (form) {
+    case StreamForm::Text: break;
+    case StreamForm::MRope:
+    case StreamForm::MRopeInterleaved: {
+      // 16:24:24 and 24:20:20 of the pairs, the remainder to the temporal stream.
+      const std::int64_t h = form == StreamForm::MRope ? half * 24 / 64 : half * 20 / 64;
+      config.mrope_section = {half - 2 * h, h, h};
+      config.mrope_interleaved = form == StreamForm::MRopeInterleaved;
+      break;
+    }
+    case StreamForm::VisionQwen2VL: config.vision = RopeVision::Qwen2VL; break;
+    case StreamForm::VisionPixtral: config.vision = RopeVision::Pixtral; break;
+  }
+  return config;
+}
+
 std::string RopeCase::describe() const {
   static const char* modes[] = {"shared", "per-batch", "offset"};
-  return std::string(to_string(config.scaling.type)) + " " + std::string(to_string(config.layout)) + " " +
+  std::string streams;
+  if (!config.mrope_section.empty())
+    streams = std::string(config.mrope_interleaved ? " mrope-interleaved [" : " mrope [") +
+              std::to_string(config.mrope_section[0]) + ", " + std::to_string(config.mrope_section[1]) + ", " +
+              std::to_string(config.mrope_section[2]) + "]";
+  if (config.vision != RopeVision::None) streams = " vision " + std::string(to_string(config.vision));
+  return std::string(to_string(config.scaling.type)) + streams + " " + std::string(to_string(config.layout)) + " " +
          std::string(to_string(dtype)) + " rotary " + std::to_string(config.effective_rotary_dim()) + "/" +
          std::to_string(config.head_dim) + " positions " + modes[static_cast<int>(positions)] +
          (strided ? " strided" : "") + (in_place ? " in-place" : " out-of-place") + (inverse ? " inverse" : "") +
@@ -92,18 +127,21 @@ RopeResult run_rope_case(const Context& ctx, const RopeCase& c, std::mt19937& rn
     k_out = guarded_output(ctx, c.dtype, k_shape);
   }
 
-  // Positions.
+  // Positions, stream-major with several streams ([streams][B * S] expanded).
   RopePositions positions;
   std::uniform_int_distribution<std::int64_t> pos(0, c.max_position);
-  std::vector<std::int64_t> expanded(static_cast<std::size_t>(B * S));
+  const std::int64_t streams = c.config.position_streams(), tokens = B * S;
+  std::vector<std::int64_t> expanded(static_cast<std::size_t>(streams * tokens));
   if (c.positions == PositionMode::Offset) {
     positions.offset = std::uniform_int_distribution<std::int64_t>(0, c.max_position - S + 1)(rng);
-    for (std::int64_t t = 0; t < B * S; ++t) expanded[static_cast<std::size_t>(t)] = positions.offset + t % S;
+    for (std::int64_t t = 0; t < streams * tokens; ++t)
+      expanded[static_cast<std::size_t>(t)] = positions.offset + t % S;
   } else {
-    const std::int64_t n = c.positions == PositionMode::Shared ? S : B * S;
-    for (std::int64_t i = 0; i < n; ++i) positions.values.push_back(pos(rng));
-    for (std::int64_t t = 0; t < B * S; ++t)
-      expanded[static_cast<std::size_t>(t)] = positions.values[static_cast<std::size_t>(t % n)];
+    const std::int64_t n = c.positions == PositionMode::Shared ? S : tokens;
+    for (std::int64_t i = 0; i < streams * n; ++i) positions.values.push_back(pos(rng));
+    for (std::int64_t st = 0; st < streams; ++st)
+      for (std::int64_t t = 0; t < tokens; ++t)
+        expanded[static_cast<std::size_t>(st * tokens + t)] = positions.values[static_cast<std::size_t>(st * n + t % n)];
   }
 
   RopeTensors tensors{q, q_out ? std::optional(q_out->view) : std::nullopt, k,

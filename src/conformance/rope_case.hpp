@@ -15,6 +15,16 @@ RopeConfig rope_config(RopeScalingType type, RopeLayout layout, bool partial);
 
 enum class PositionMode { Shared, PerBatch, Offset };
 
+// How many positions a token has and how its pairs take them (RopeConfig's M-RoPE and
+// vision fields).
+enum class StreamForm { Text, MRope, MRopeInterleaved, VisionQwen2VL, VisionPixtral };
+inline constexpr StreamForm kStreamForms[] = {StreamForm::MRope, StreamForm::MRopeInterleaved,
+                                              StreamForm::VisionQwen2VL, StreamForm::VisionPixtral};
+std::string_view to_string(StreamForm form) noexcept;  // text, mrope, mrope-interleaved, vision-qwen2vl, ...
+// `config` with the form's fields set for its rotary_dim: M-RoPE sections in the
+// proportions of Qwen2-VL ([16, 24, 24] of 64 pairs) and Qwen3-VL ([24, 20, 20]).
+RopeConfig with_stream_form(RopeConfig config, StreamForm form);
+
 struct RopeCase {
   RopeConfig config;
   DType dtype = DType::f32;

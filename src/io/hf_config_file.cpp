@@ -10,7 +10,7 @@ namespace vkrope {
 
 using json = nlohmann::json;
 
-RopeConfig RopeConfig::from_hf_config_file(const std::string& path) {
+RopeConfig RopeConfig::from_hf_config_file(const std::string& path, HfConfigPart part) {
   const std::string text = io::read_text_file(path, "config file");
   json config;
   try {
@@ -21,7 +21,7 @@ RopeConfig RopeConfig::from_hf_config_file(const std::string& path) {
     throw Error(ErrorKind::InvalidArgument, path + ": malformed JSON: " + e.what());
   }
   try {
-    return from_hf_config(config);
+    return from_hf_config(config, part);
   } catch (const Error& e) {
     throw Error(e.kind(), path + ": " + e.what());
   }

@@ -137,6 +137,10 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
 
   if (config.rope) {
     config.rope->validate();
+    if (config.rope->position_streams() > 1)
+      fail("rope has " + str(config.rope->position_streams()) +
+           " positions per token (M-RoPE or 2D vision RoPE), which fused RoPE does not take; expected one: rotate q "
+           "and k with rope() at their position streams first and leave config.rope unset");
     if (config.rope->head_dim != c.q.dim)
       fail("rope.head_dim = " + str(config.rope->head_dim) + "; expected the attention head_dim " + str(c.q.dim));
     std::int64_t max_position = std::max<std::int64_t>(c.k.seq - 1, 0);

@@ -66,6 +66,10 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
          ": expected window >= 1 for a ring (sink tokens need one) or both 0");
   if (rope_) {
     rope_->validate();
+    if (rope_->position_streams() > 1)
+      fail("rope has " + str(rope_->position_streams()) +
+           " positions per token (M-RoPE or 2D vision RoPE); the cache rotates keys at one position per token "
+           "(expected a text RoPE config, or none: rotate keys with rope() before append)");
     if (rope_->head_dim != shape.head_dim)
       fail("rope.head_dim = " + str(rope_->head_dim) + "; expected the cache's head_dim " + str(shape.head_dim));
     if (shape.capacity - 1 > kMaxRopePosition)

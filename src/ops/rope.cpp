@@ -24,7 +24,7 @@ using detail::Layout4;
 
 // Mirrors RopePush in shaders/common/rope_params.glsl.
 struct RopePush {
-  std::uint32_t batch, seq, q_heads, k_heads, head_dim, half_rot, flags, unused, pos_offset;
+  std::uint32_t batch, seq, q_heads, k_heads, head_dim, half_rot, flags, stream_stride, pos_offset;
   std::uint32_t q_in[4], q_out[4], k_in[4], k_out[4];  // offset, batch, seq, head strides
 };
 static_assert(sizeof(RopePush) == 100 && sizeof(RopePush) <= 128);
@@ -32,7 +32,7 @@ static_assert(offsetof(RopePush, pos_offset) == 32 && offsetof(RopePush, q_in) =
               offsetof(RopePush, q_out) == 52 && offsetof(RopePush, k_in) == 68 && offsetof(RopePush, k_out) == 84);
 
 constexpr std::uint32_t kInverse = 2;
-constexpr std::uint32_t kPosOffset = 0, kPosShared = 1, kPosPerBatch = 2;
+constexpr std::uint32_t kPosOffset = 0, kPosShared = 1, kPosPerBatch = 2, kPosStreams = 3;
 
 Layout4 layout_of(const Tensor& t, const char* name) { return detail::layout4(t, "rope", name); }
 std::uint32_t u32(std::int64_t v, const char* what) { return detail::to_u32(v, "rope", what); }
@@ -105,15 +105,24 @@ RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& t, const Rope
                                                     "a separate range");
   }
 
-  // Positions: explicit per token (shared by the batch, or per batch), or offset + index.
+  // Positions: explicit per token (shared by the batch, or per batch), or offset + index;
+  // with several streams, stream-major (RopePositions).
   const std::int64_t tokens = call.batch * call.seq;
+  const std::int64_t streams = config.position_streams();
+  call.streams = streams;
+  call.positions.resize(static_cast<std::size_t>(streams * tokens));
   if (!positions.values.empty()) {
     const auto n = static_cast<std::int64_t>(positions.values.size());
-    if (n != call.seq && n != tokens)
-      throw Error(ErrorKind::InvalidArgument, "rope: " + std::to_string(n) + " positions for batch " +
-                                                  std::to_string(call.batch) + " x seq " + std::to_string(call.seq) +
-                                                  "; expected " + std::to_string(call.seq) + " (shared) or " +
-                                                  std::to_string(tokens) + " (per batch)");
+    const std::int64_t shared = streams * call.seq, per_batch = streams * tokens;
+    if (n != shared && n != per_batch) {
+      const std::string form = streams == 1 ? "" : std::to_string(streams) + " streams x ";
+      throw Error(ErrorKind::InvalidArgument,
+                  "rope: " + std::to_string(n) + " positions for batch " + std::to_string(call.batch) + " x seq " +
+                      std::to_string(call.seq) + (streams == 1 ? "" : " with " + std::to_string(streams) +
+                                                                          " position streams (stream-major)") +
+                      "; expected " + form + std::to_string(call.seq) + " = " + std::to_string(shared) + " (shared) or " +
+                      form + std::to_string(tokens) + " = " + std::to_string(per_batch) + " (per batch)");
+    }
     for (std::size_t i = 0; i < positions.values.size(); ++i) {
       const std::int64_t p = positions.values[i];
       if (p < 0 || p > kMaxRopePosition)
@@ -121,20 +130,21 @@ RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& t, const Rope
                                                     " is outside [0, 2^24]");
     }
     call.max_position = *std::max_element(positions.values.begin(), positions.values.end());
-    call.positions.assign(positions.values.begin(), positions.values.end());
-    if (n != tokens) {  // expand the shared form for the reference; the kernel reads it as is
-      call.positions.resize(static_cast<std::size_t>(tokens));
-      for (std::int64_t b = 1; b < call.batch; ++b)
-        std::copy_n(positions.values.begin(), n, call.positions.begin() + b * n);
-    }
+    // Expanded to [streams][batch * seq] for the reference (the kernel reads a shared
+    // single stream as is).
+    const std::int64_t per_stream = n / streams;
+    for (std::int64_t st = 0; st < streams; ++st)
+      for (std::int64_t i = 0; i < tokens; ++i)
+        call.positions[static_cast<std::size_t>(st * tokens + i)] =
+            positions.values[static_cast<std::size_t>(st * per_stream + i % per_stream)];
   } else {
     if (positions.offset < 0 || positions.offset > kMaxRopePosition - (call.seq - 1))
       throw Error(ErrorKind::InvalidArgument, "rope: position offset " + std::to_string(positions.offset) +
                                                   " puts tokens outside [0, 2^24] (seq " + std::to_string(call.seq) +
                                                   ")");
     call.max_position = positions.offset + call.seq - 1;
-    call.positions.resize(static_cast<std::size_t>(tokens));
-    for (std::int64_t i = 0; i < tokens; ++i) call.positions[static_cast<std::size_t>(i)] = positions.offset + i % call.seq;
+    for (std::int64_t i = 0; i < streams * tokens; ++i)
+      call.positions[static_cast<std::size_t>(i)] = positions.offset + i % call.seq;
   }
   call.frequencies = rope_frequencies(config, call.max_position);
   return call;
@@ -197,10 +207,20 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   }
 
   // Positions (int32): the caller's values, a per-call input of the batch; offset mode reads
-  // none (the offset is a push constant) and binds the Context's placeholder.
+  // none (the offset is a push constant) and binds the Context's placeholder. Several
+  // streams: each pair's stream, then the streams expanded to [streams][batch * seq].
   std::uint32_t pos_mode = kPosOffset;
   detail::Binding pos_binding;
-  if (!positions.values.empty()) {
+  if (call.streams > 1) {
+    pos_mode = kPosStreams;
+    push.stream_stride = u32(call.batch * call.seq, "tokens");
+    std::vector<std::int32_t> table;
+    const std::vector<std::uint8_t> pair_streams = config.pair_streams();
+    table.reserve(pair_streams.size() + call.positions.size());
+    table.insert(table.end(), pair_streams.begin(), pair_streams.end());
+    table.insert(table.end(), call.positions.begin(), call.positions.end());
+    pos_binding = detail::side_buffer(state, table);
+  } else if (!positions.values.empty()) {
     pos_mode = positions.values.size() == static_cast<std::size_t>(call.seq) ? kPosShared : kPosPerBatch;
     if (call.batch == 1) pos_mode = kPosPerBatch;  // identical; one pipeline fewer
     std::vector<std::int32_t> pos32(positions.values.begin(), positions.values.end());

@@ -12,7 +12,8 @@ namespace vkrope::detail {
 struct RopeCall {
   std::int64_t batch = 1, seq = 0, q_heads = 0, k_heads = 0;
   std::int64_t max_position = 0;
-  std::vector<std::int64_t> positions;  // batch * seq, expanded
+  std::int64_t streams = 1;             // positions per token (RopeConfig::position_streams)
+  std::vector<std::int64_t> positions;  // [streams][batch * seq], expanded
   RopeFrequencies frequencies;
 };
 

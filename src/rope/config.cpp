@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rope/position_streams.hpp"
 #include "vkrope/error.hpp"
 #include "vkrope/rope.hpp"
 
@@ -59,7 +60,7 @@ std::int64_t require_original_length(const RopeConfig& config) {
        "' needs the pretraining context length from one of them (expected a positive integer)");
 }
 
-void validate_longrope_table(const std::string& field, const std::vector<double>& table, std::int64_t rotary_dim) {
+void validate_pair_table(const std::string& field, const std::vector<double>& table, std::int64_t rotary_dim) {
   const auto expected = static_cast<std::size_t>(rotary_dim / 2);
   if (table.size() != expected) {
     fail(field + " has " + std::to_string(table.size()) + " entries: expected rotary_dim / 2 = " +
@@ -127,8 +128,8 @@ void validate_scaling(const RopeConfig& config) {
         fail("rope_scaling.original_max_position_embeddings = " + format(original) +
              ": rope_type 'longrope' divides by its logarithm (expected an integer >= 2)");
       }
-      validate_longrope_table("rope_scaling.short_factor", s.short_factor, config.effective_rotary_dim());
-      validate_longrope_table("rope_scaling.long_factor", s.long_factor, config.effective_rotary_dim());
+      validate_pair_table("rope_scaling.short_factor", s.short_factor, config.effective_rotary_dim());
+      validate_pair_table("rope_scaling.long_factor", s.long_factor, config.effective_rotary_dim());
       break;
     }
   }
@@ -232,7 +233,8 @@ RopeScalingType parse_type(const json& object, const std::string& object_name, c
     key = "type";
     name = get_string(object, object_name, key);
   }
-  if (!name || *name == "default") return RopeScalingType::Default;
+  // "mrope" (Qwen2-VL's first configs) is unscaled RoPE with an mrope_section.
+  if (!name || *name == "default" || *name == "mrope") return RopeScalingType::Default;
   if (*name == "linear") return RopeScalingType::Linear;
   if (*name == "dynamic") return RopeScalingType::Dynamic;
   if (*name == "llama3") return RopeScalingType::Llama3;
@@ -241,7 +243,7 @@ RopeScalingType parse_type(const json& object, const std::string& object_name, c
   if (*name == "longrope" || *name == "su") return RopeScalingType::LongRope;
   if (*name == "yarn") return context.model_type == "phi3" ? RopeScalingType::LongRope : RopeScalingType::Yarn;
   fail(path_of(object_name, key) + " = \"" + *name +
-       "\": expected one of default, linear, dynamic, yarn, longrope, llama3");
+       "\": expected one of default, linear, dynamic, yarn, longrope, llama3 (or mrope)");
 }
 
 // The factor, with transformers' rules for when it may be left out.
@@ -305,59 +307,99 @@ RopeScaling parse_scaling(const json& object, const std::string& object_name, co
 // ---- config.json ----------------------------------------------------------------------
 
 // transformers takes rope_scaling when it is a non-empty object, else rope_parameters.
-// Returns null when neither is there (unscaled RoPE).
-const json* find_rope_object(const json& config, std::string& name) {
+// Returns null when neither is there (unscaled RoPE). Models that mix attention types
+// (Gemma 3, ...) may keep one object per layer type: `layer_type` picks one.
+const json* find_rope_object(const json& config, const std::string& scope, const std::string& layer_type,
+                             std::string& name) {
   for (const char* key : {"rope_scaling", "rope_parameters"}) {
     const json* value = find(config, key);
+    const std::string path = path_of(scope, key);
     if (!value) continue;
-    if (!value->is_object()) fail(std::string(key) + " = " + describe(*value) + ": expected an object or null");
+    if (!value->is_object()) fail(path + " = " + describe(*value) + ": expected an object or null");
     if (value->empty()) continue;
-    // Models that mix attention types (Gemma 3, ...) keep one object per layer type.
     bool nested = true;
     for (const auto& item : value->items()) nested = nested && item.value().is_object();
     if (nested) {
-      fail(std::string(key) + " holds one object per layer type (" + value->begin().key() +
-           ", ...): expected a single set of RoPE parameters; pass that layer type's object as " + key);
+      const json* chosen = find(*value, layer_type);
+      if (!chosen) {
+        std::string keys;
+        for (const auto& item : value->items()) keys += (keys.empty() ? "" : ", ") + item.key();
+        fail(path + " holds one object per layer type (" + keys + "): expected one named " + layer_type);
+      }
+      name = path_of(path, layer_type);
+      return chosen;
     }
-    name = key;
+    name = path;
     return value;
   }
   return nullptr;
 }
 
+// head_dim, or width / heads (transformers reads `getattr(config, "head_dim", None) or
+// hidden_size // heads`: 0 derives too).
+std::int64_t head_dim_of(const json& config, const std::string& scope, const std::string& width_key,
+                         const std::string& heads_key) {
+  if (const auto head_dim = get_integer(config, scope, "head_dim"); head_dim && *head_dim != 0) return *head_dim;
+  const auto width = get_integer(config, scope, width_key);
+  const auto heads = get_integer(config, scope, heads_key);
+  if (!width || !heads) {
+    fail(path_of(scope, "head_dim") + " is missing and so is " + path_of(scope, width ? heads_key : width_key) +
+         ": expected head_dim, or " + width_key + " and " + heads_key);
+  }
+  if (*heads <= 0) fail(path_of(scope, heads_key) + " = " + format(*heads) + ": expected a positive integer");
+  if (*width % *heads != 0) {
+    fail(path_of(scope, width_key) + " = " + format(*width) + " is not divisible by " + path_of(scope, heads_key) +
+         " = " + format(*heads) + ": expected a multiple, so that head_dim = " + width_key + " / " + heads_key +
+         " (or give head_dim)");
+  }
+  return *width / *heads;
+}
+
+// What transformers' config class supplies when config.json leaves a field out: published
+// files often carry only the fields that differ from the class (Gemma 3's holds no
+// head_dim, rope_theta or rope_local_base_freq at all).
+struct ModelDefaults {
+  std::string_view model_type;
+  std::int64_t head_dim;    // 0: derived from the widths
+  double theta;
+  double local_theta;       // the sliding-window layers' base; 0: the same as theta
+};
+constexpr ModelDefaults kModelDefaults[] = {
+    {"gemma", 256, 10000.0, 0.0},
+    {"gemma2", 256, 10000.0, 0.0},
+    {"gemma3_text", 256, 1000000.0, 10000.0},
+    {"gemma3", 256, 1000000.0, 10000.0},
+};
+const ModelDefaults* model_defaults(const std::string& model_type) {
+  for (const ModelDefaults& d : kModelDefaults)
+    if (d.model_type == model_type) return &d;
+  return nullptr;
+}
+
 // The width RoPE sees: MLA models (DeepSeek-V2/V3) rotate only their qk_rope_head_dim slice,
 // and their config classes set head_dim to it; others give head_dim or imply it.
-std::int64_t parse_head_dim(const json& config) {
-  if (const auto rope_head_dim = get_integer(config, "", "qk_rope_head_dim")) return *rope_head_dim;
-  // transformers reads `getattr(config, "head_dim", None) or hidden_size // heads`: 0 derives too.
-  if (const auto head_dim = get_integer(config, "", "head_dim"); head_dim && *head_dim != 0) return *head_dim;
-  const auto hidden_size = get_integer(config, "", "hidden_size");
-  const auto heads = get_integer(config, "", "num_attention_heads");
-  if (!hidden_size || !heads) {
-    fail(std::string("head_dim is missing and so is ") + (hidden_size ? "num_attention_heads" : "hidden_size") +
-         ": expected head_dim, or hidden_size and num_attention_heads");
-  }
-  if (*heads <= 0) fail("num_attention_heads = " + format(*heads) + ": expected a positive integer");
-  if (*hidden_size % *heads != 0) {
-    fail("hidden_size = " + format(*hidden_size) + " is not divisible by num_attention_heads = " + format(*heads) +
-         ": expected a multiple, so that head_dim = hidden_size / num_attention_heads (or give head_dim)");
-  }
-  return *hidden_size / *heads;
+std::int64_t parse_head_dim(const json& config, const std::string& scope, const std::string& model_type) {
+  if (const auto rope_head_dim = get_integer(config, scope, "qk_rope_head_dim")) return *rope_head_dim;
+  if (const ModelDefaults* d = model_defaults(model_type); d && d->head_dim && !find(config, "head_dim"))
+    return d->head_dim;
+  // GPT-J and CodeGen spell the widths n_embd and n_head.
+  if (find(config, "n_embd") && !find(config, "hidden_size")) return head_dim_of(config, scope, "n_embd", "n_head");
+  return head_dim_of(config, scope, "hidden_size", "num_attention_heads");
 }
 
 // GPT-NeoX spells partial_rotary_factor "rotary_pct" and defaults it to 0.25.
-double parse_partial_rotary_factor(const json& config, const json* rope, const std::string& rope_name,
-                                   const std::string& model_type) {
+double parse_partial_rotary_factor(const json& config, const std::string& scope, const json* rope,
+                                   const std::string& rope_name, const std::string& model_type) {
   // A top-level value overrides the rope object's (standardize_rope_params).
-  std::optional<double> factor = get_number(config, "", "partial_rotary_factor");
-  std::string field = "partial_rotary_factor";
+  std::optional<double> factor = get_number(config, scope, "partial_rotary_factor");
+  std::string field = path_of(scope, "partial_rotary_factor");
   if (!factor && rope) {
     factor = get_number(*rope, rope_name, "partial_rotary_factor");
     field = path_of(rope_name, "partial_rotary_factor");
   }
   if (!factor) {
-    factor = get_number(config, "", "rotary_pct");
-    field = "rotary_pct";
+    factor = get_number(config, scope, "rotary_pct");
+    field = path_of(scope, "rotary_pct");
   }
   if (!factor) return model_type == "gpt_neox" ? 0.25 : 1.0;
   if (!(*factor > 0.0 && *factor <= 1.0)) fail(field + " = " + format(*factor) + ": expected a number in (0, 1]");
@@ -367,12 +409,68 @@ double parse_partial_rotary_factor(const json& config, const json* rope, const s
 // The rotary pairs' layout. transformers rotates DeepSeek-V2 as complex numbers over adjacent
 // elements, and DeepSeek-V3 (rope_interleave, default true) regroups adjacent elements before
 // rotate_half; both pair (2i, 2i + 1). Every other model uses rotate_half on (i, i + d/2).
-RopeLayout parse_layout(const json& config, const std::string& model_type) {
-  if (const auto interleave = get_bool(config, "", "rope_interleave")) {
+RopeLayout parse_layout(const json& config, const std::string& scope, const std::string& model_type) {
+  if (const auto interleave = get_bool(config, scope, "rope_interleave")) {
     return *interleave ? RopeLayout::Interleaved : RopeLayout::Neox;
   }
   if (model_type == "deepseek_v2" || model_type == "deepseek_v3") return RopeLayout::Interleaved;
+  // GPT-J and CodeGen rotate adjacent pairs (rotate_every_two).
+  if (model_type == "gptj" || model_type == "codegen") return RopeLayout::Interleaved;
   return RopeLayout::Neox;
+}
+
+// M-RoPE: mrope_section in the rope object (Qwen2-VL's rope_scaling, Qwen3-VL's
+// text_config.rope_scaling), mrope_interleaved there or beside it.
+void parse_mrope(const json& config, const std::string& scope, const json* rope, const std::string& rope_name,
+                 RopeConfig& out) {
+  if (!rope) return;
+  const std::string path = path_of(rope_name, "mrope_section");
+  if (const json* section = find(*rope, "mrope_section")) {
+    if (!section->is_array()) fail(path + " = " + describe(*section) + ": expected a list of three integers");
+    for (std::size_t i = 0; i < section->size(); ++i) {
+      const json& item = (*section)[i];
+      if (!item.is_number_integer() && !item.is_number_unsigned())
+        fail(path + "[" + std::to_string(i) + "] = " + describe(item) + ": expected an integer");
+      out.mrope_section.push_back(item.get<std::int64_t>());
+    }
+  }
+  auto interleaved = get_bool(*rope, rope_name, "mrope_interleaved");
+  if (!interleaved) interleaved = get_bool(config, scope, "mrope_interleaved");
+  out.mrope_interleaved = interleaved.value_or(false) && !out.mrope_section.empty();
+}
+
+// The vision tower's 2D RoPE (HfConfigPart::Vision). transformers hard-codes theta 10000
+// for the Qwen VL towers (VisionRotaryEmbedding) and reads rope_theta for Pixtral; the
+// rotation covers the whole head.
+RopeConfig parse_vision_tower(const json& config) {
+  const json* vision = find(config, "vision_config");
+  if (!vision || !vision->is_object())
+    fail("vision_config is missing: expected a vision-language model's config.json (its vision tower's settings)");
+  const std::string scope = "vision_config";
+  const std::string model_type = get_string(config, "", "model_type").value_or("");
+  const std::string vision_type = get_string(*vision, scope, "model_type").value_or("");
+  RopeConfig out;
+  const auto is_one_of = [](const std::string& value, std::initializer_list<const char*> names) {
+    for (const char* name : names)
+      if (value == name) return true;
+    return false;
+  };
+  if (is_one_of(model_type, {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"}) ||
+      is_one_of(vision_type, {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"})) {
+    out.vision = RopeVision::Qwen2VL;
+    // Qwen2-VL calls the tower's width embed_dim (its hidden_size is the merger's output).
+    const bool embed = find(*vision, "embed_dim") != nullptr;
+    out.head_dim = head_dim_of(*vision, scope, embed ? "embed_dim" : "hidden_size", "num_heads");
+  } else if (vision_type == "pixtral" || is_one_of(model_type, {"pixtral", "mistral3"})) {
+    out.vision = RopeVision::Pixtral;
+    out.head_dim = head_dim_of(*vision, scope, "hidden_size", "num_attention_heads");
+    out.theta = get_number(*vision, scope, "rope_theta").value_or(10000.0);
+  } else {
+    fail("vision_config.model_type = \"" + vision_type + "\" (model_type \"" + model_type +
+         "\"): expected a vision tower with 2D RoPE (Qwen2-VL, Qwen2.5-VL, Qwen3-VL or Pixtral)");
+  }
+  check_head_dim(out.head_dim);
+  return out;
 }
 
 }  // namespace
@@ -389,26 +487,51 @@ void RopeConfig::validate() const {
          ": expected a positive integer, or 0 (unset)");
   }
   validate_scaling(*this);
+  if (!freq_factors.empty()) validate_pair_table("freq_factors", freq_factors, effective_rotary_dim());
+  detail::validate_position_streams(*this);
 }
 
 RopeScaling RopeScaling::from_json(const nlohmann::json& rope_scaling) {
   return parse_scaling(rope_scaling, "rope_scaling", ScalingContext{});
 }
 
-RopeConfig RopeConfig::from_hf_config(const nlohmann::json& config) {
-  if (!config.is_object()) fail(std::string("config: expected a JSON object, got ") + config.type_name());
-  const std::string model_type = get_string(config, "", "model_type").value_or("");
+RopeConfig RopeConfig::from_hf_config(const nlohmann::json& top, HfConfigPart part) {
+  if (!top.is_object()) fail(std::string("config: expected a JSON object, got ") + top.type_name());
+  if (part == HfConfigPart::Vision) {
+    RopeConfig out = parse_vision_tower(top);
+    out.validate();
+    return out;
+  }
+  // VLM configs (Qwen2.5-VL in recent transformers, Qwen3-VL, Gemma 3, Llama 4) nest the
+  // language model under text_config; transformers then reads it alone.
+  const json* nested = find(top, "text_config");
+  if (nested && !nested->is_object()) fail("text_config = " + describe(*nested) + ": expected an object");
+  const json& config = nested ? *nested : top;
+  const std::string scope = nested ? "text_config" : "";
+  std::string model_type = get_string(config, scope, "model_type").value_or("");
+  if (model_type.empty()) model_type = get_string(top, "", "model_type").value_or("");
+  const bool local = part == HfConfigPart::TextLocal;
   std::string rope_name;
-  const json* rope = find_rope_object(config, rope_name);
+  const json* rope = find_rope_object(config, scope, local ? "sliding_attention" : "full_attention", rope_name);
+  // Gemma 3's older form: local layers rotate at rope_local_base_freq (its class default
+  // when absent), unscaled.
+  const ModelDefaults* defaults = model_defaults(model_type);
+  std::optional<double> local_theta = local ? get_number(config, scope, "rope_local_base_freq") : std::nullopt;
+  if (local && !local_theta && defaults && defaults->local_theta > 0.0 && !find(config, "rope_parameters"))
+    local_theta = defaults->local_theta;
+  if (local_theta) rope = nullptr;
 
   RopeConfig out;
-  out.layout = parse_layout(config, model_type);
-  out.head_dim = parse_head_dim(config);
+  out.layout = parse_layout(config, scope, model_type);
+  out.head_dim = parse_head_dim(config, scope, model_type);
   check_head_dim(out.head_dim);  // before rotary_dim, whose message would be less direct
-  const double partial = parse_partial_rotary_factor(config, rope, rope_name, model_type);
-  // int(head_dim * partial_rotary_factor), truncating as Python's int() does.
+  const double partial = parse_partial_rotary_factor(config, scope, rope, rope_name, model_type);
+  // int(head_dim * partial_rotary_factor), truncating as Python's int() does; GPT-J and
+  // CodeGen give rotary_dim itself (null: the whole head).
   out.rotary_dim = static_cast<std::int64_t>(static_cast<double>(out.head_dim) * partial);
-  if (out.rotary_dim % 2 != 0 || out.rotary_dim < 2) {
+  if (model_type == "gptj" || model_type == "codegen") {
+    out.rotary_dim = get_integer(config, scope, "rotary_dim").value_or(out.head_dim);
+  } else if (out.rotary_dim % 2 != 0 || out.rotary_dim < 2) {
     fail("partial_rotary_factor = " + format(partial) + " with head_dim = " + format(out.head_dim) +
          " gives rotary_dim = " + format(out.rotary_dim) + ": expected an even number >= 2");
   }
@@ -417,20 +540,25 @@ RopeConfig RopeConfig::from_hf_config(const nlohmann::json& config) {
   // GPT-NeoX calls it rotary_emb_base.
   std::string theta_field = path_of(rope_name, "rope_theta");
   std::optional<double> theta = rope ? get_number(*rope, rope_name, "rope_theta") : std::nullopt;
+  if (local_theta) {
+    theta = local_theta;
+    theta_field = path_of(scope, "rope_local_base_freq");
+  }
   for (const char* key : {"rope_theta", "rotary_emb_base"}) {
     if (theta) break;
-    theta = get_number(config, "", key);
-    theta_field = key;
+    theta = get_number(config, scope, key);
+    theta_field = path_of(scope, key);
   }
-  out.theta = theta.value_or(10000.0);
+  out.theta = theta.value_or(defaults ? defaults->theta : 10000.0);
   if (!(std::isfinite(out.theta) && out.theta > 1.0)) {
     fail(theta_field + " = " + format(out.theta) + ": expected a finite number > 1");
   }
+  parse_mrope(config, scope, rope, rope_name, out);
 
-  out.max_position_embeddings = get_integer(config, "", "max_position_embeddings").value_or(0);
+  out.max_position_embeddings = get_integer(config, scope, "max_position_embeddings").value_or(0);
   // Phi-3 keeps original_max_position_embeddings at the top level; transformers then gives
   // it priority over the rope object's (standardize_rope_params).
-  const auto top_original = get_integer(config, "", "original_max_position_embeddings");
+  const auto top_original = get_integer(config, scope, "original_max_position_embeddings");
   if (rope) {
     const auto rope_original = get_integer(*rope, rope_name, "original_max_position_embeddings");
     const std::int64_t original = top_original.value_or(rope_original.value_or(out.max_position_embeddings));
@@ -450,6 +578,7 @@ RopeConfig RopeConfig::from_hf_config(const nlohmann::json& config) {
     if (rope_name != "rope_scaling") {
       for (auto at = message.find(prefix); at != std::string::npos; at = message.find(prefix, at)) {
         message.replace(at, prefix.size(), rope_name + ".");
+        at += rope_name.size() + 1;  // past the name, which may itself contain the prefix
       }
     }
     throw Error(e.kind(), message);

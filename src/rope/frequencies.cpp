@@ -7,6 +7,7 @@
 #include <numbers>
 #include <string>
 
+#include "rope/position_streams.hpp"
 #include "vkrope/error.hpp"
 #include "vkrope/rope.hpp"
 
@@ -173,14 +174,10 @@ std::string_view to_string(RopeScalingType type) noexcept {
   return "default";
 }
 
-RopeFrequencies rope_frequencies(const RopeConfig& config, std::int64_t max_position) {
-  // Validating here costs nothing next to a dispatch and keeps a hand-built config from
-  // producing NaN tables (dynamic with rotary_dim 2, longrope tables of the wrong length).
-  config.validate();
-  if (max_position < 0) {
-    throw Error(ErrorKind::InvalidArgument,
-                "max_position = " + std::to_string(max_position) + ": expected a position >= 0");
-  }
+namespace {
+
+// The model's own frequencies, before a vision form picks the row's and column's.
+RopeFrequencies scaled_frequencies(const RopeConfig& config, std::int64_t max_position) {
   const std::int64_t dim = config.effective_rotary_dim();
   switch (config.scaling.type) {
     case RopeScalingType::Default: return {default_inv_freq(config.theta, dim), 1.0};
@@ -198,6 +195,22 @@ RopeFrequencies rope_frequencies(const RopeConfig& config, std::int64_t max_posi
   }
   throw Error(ErrorKind::InvalidArgument, "rope_scaling.type: unknown value " +
                                               std::to_string(static_cast<int>(config.scaling.type)));
+}
+
+}  // namespace
+
+RopeFrequencies rope_frequencies(const RopeConfig& config, std::int64_t max_position) {
+  // Validating here costs nothing next to a dispatch and keeps a hand-built config from
+  // producing NaN tables (dynamic with rotary_dim 2, longrope tables of the wrong length).
+  config.validate();
+  if (max_position < 0) {
+    throw Error(ErrorKind::InvalidArgument,
+                "max_position = " + std::to_string(max_position) + ": expected a position >= 0");
+  }
+  RopeFrequencies out = scaled_frequencies(config, max_position);
+  for (std::size_t i = 0; i < config.freq_factors.size(); ++i) out.inv_freq[i] /= config.freq_factors[i];
+  out.inv_freq = detail::vision_frequencies(config, std::move(out.inv_freq));
+  return out;
 }
 
 }  // namespace vkrope
