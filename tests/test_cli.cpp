@@ -16,6 +16,7 @@
 #include "io/npy.hpp"
 #include "support/cli_fixture.hpp"
 #include "support/device_matrix.hpp"
+#include "support/gguf_writer.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/reference.hpp"
 
@@ -134,6 +135,107 @@ TEST_F(CliTest, RopeBadInputExitsTwoAndCreatesNothing) {
   expect_usage_error("rope --input " + path("bad.npy") + " --output " + out, "bad.npy", out);
   io::write_npy_floats(path("x2d.npy"), io::NpyType::f32, std::vector<std::int64_t>{6, 8}, std::vector<float>(48, 1.0f));
   expect_usage_error("rope --input " + path("x2d.npy") + " --output " + out, "expected [seq", out);
+}
+
+// M-RoPE positions as transformers' position_ids ([3, seq] / [3, batch, seq]) and 2D vision
+// positions as (row, column) pairs ([seq, 2] / [batch, seq, 2]), against the reference.
+TEST_F(CliTest, RopeTakesMultimodalAndVisionPositions) {
+  std::mt19937 rng(fresh_seed());
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> x(2 * 5 * 2 * 64);
+  for (float& v : x) v = dist(rng);
+  io::write_npy_floats(path("x.npy"), io::NpyType::f32, std::vector<std::int64_t>{2, 5, 2, 64}, x);
+  const std::vector<double> xd(x.begin(), x.end());
+  std::uniform_int_distribution<std::int64_t> pos(0, 5000);
+
+  // M-RoPE, per batch: [3, 2, 5], stream-major as RopePositions takes it.
+  std::vector<std::int64_t> mpos(3 * 2 * 5);
+  for (auto& p : mpos) p = pos(rng);
+  io::write_npy(path("m.npy"), io::NpyType::i64, std::vector<std::int64_t>{3, 2, 5}, std::as_bytes(std::span(mpos)));
+  const CliRun m = run("rope --input " + path("x.npy") + " --output " + path("ym.npy") + " --positions " +
+                       path("m.npy") + " --mrope-section 12,10,10 --mrope-interleaved");
+  ASSERT_EQ(m.code, 0) << m.err;
+  RopeConfig mrope;
+  mrope.head_dim = 64;
+  mrope.mrope_section = {12, 10, 10};
+  mrope.mrope_interleaved = true;
+  const auto ym = io::to_floats(io::read_npy(path("ym.npy")));
+  const auto mref = reference::rope(xd, 2, 5, 2, mrope, mpos);
+  EXPECT_LE(compare(ym, mref).max_abs_err, 1e-6) << compare(ym, mref).to_string();  // f32: 1e-6 of max|x| <= 1
+
+  // Vision, shared by the batch: [5, 2] (row, column) pairs.
+  std::vector<std::int64_t> vpos(5 * 2);
+  for (auto& p : vpos) p = pos(rng) % 64;
+  io::write_npy(path("v.npy"), io::NpyType::i64, std::vector<std::int64_t>{5, 2}, std::as_bytes(std::span(vpos)));
+  const CliRun v = run("rope --input " + path("x.npy") + " --output " + path("yv.npy") + " --positions " +
+                       path("v.npy") + " --vision pixtral");
+  ASSERT_EQ(v.code, 0) << v.err;
+  RopeConfig vision;
+  vision.head_dim = 64;
+  vision.vision = RopeVision::Pixtral;
+  std::vector<std::int64_t> expanded(2 * 2 * 5);  // [stream][batch * seq]
+  for (int st = 0; st < 2; ++st)
+    for (int t = 0; t < 10; ++t) expanded[static_cast<std::size_t>(st * 10 + t)] = vpos[static_cast<std::size_t>(2 * (t % 5) + st)];
+  const auto yv = io::to_floats(io::read_npy(path("yv.npy")));
+  const auto vref = reference::rope(xd, 2, 5, 2, vision, expanded);
+  EXPECT_LE(compare(yv, vref).max_abs_err, 1e-6) << compare(yv, vref).to_string();
+
+  // Wrong shapes and fields: exit 2, nothing written.
+  const std::string out = path("never.npy");
+  const std::string base = "rope --input " + path("x.npy") + " --output " + out;
+  expect_usage_error(base + " --positions " + path("v.npy") + " --mrope-section 8,12,12", "expected [3, 5]", out);
+  expect_usage_error(base + " --positions " + path("m.npy") + " --vision qwen2vl", "expected [5, 2]", out);
+  expect_usage_error(base + " --mrope-section 8,12,11", "sums to 31", out);
+  expect_usage_error(base + " --mrope-section 8,12", "mrope-section", out);
+  expect_usage_error(base + " --mrope-interleaved", "without mrope_section", out);
+  expect_usage_error(base + " --vision pixtral --rotary-dim 22", "multiple of 4", out);
+  expect_usage_error(base + " --vision sideways", "sideways", out);
+  expect_usage_error(base + " --vision-tower", "--hf-config", out);
+  expect_usage_error(base + " --rotary-dim 0", "--rotary-dim 0", out);
+}
+
+// --gguf: the RoPE of a GGUF model's metadata, the same as the config it describes; in
+// attention it implies --rope and the head counts must be the model's.
+TEST_F(CliTest, RopeAndAttentionReadGguf) {
+  test::GgufWriter w;
+  w.add_string("general.architecture", "qwen2")
+      .add_u32("qwen2.context_length", 32768)
+      .add_u32("qwen2.embedding_length", 256)
+      .add_u32("qwen2.attention.head_count", 4)
+      .add_u32("qwen2.attention.head_count_kv", 2)
+      .add_f32("qwen2.rope.freq_base", 1000000.0f);
+  w.write(path("model.gguf"));
+  std::mt19937 rng(fresh_seed());
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> x(6 * 4 * 64);
+  for (float& v : x) v = dist(rng);
+  io::write_npy_floats(path("x.npy"), io::NpyType::f32, std::vector<std::int64_t>{6, 4, 64}, x);
+  const CliRun r = run("rope --input " + path("x.npy") + " --output " + path("y.npy") + " --offset 100 --gguf " +
+                       path("model.gguf"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  RopeConfig config;  // what llama.cpp reads: neox for qwen2, theta 1e6
+  config.head_dim = 64;
+  config.theta = 1e6;
+  config.max_position_embeddings = 32768;
+  const std::vector<double> xd(x.begin(), x.end());
+  const auto ref = reference::rope(xd, 1, 6, 4, config, std::vector<std::int64_t>{100, 101, 102, 103, 104, 105});
+  const auto y = io::to_floats(io::read_npy(path("y.npy")));
+  EXPECT_LE(compare(y, ref).max_abs_err, 1e-6) << compare(y, ref).to_string();
+
+  std::vector<float> kv(6 * 2 * 64, 0.25f);
+  io::write_npy_floats(path("k.npy"), io::NpyType::f32, std::vector<std::int64_t>{6, 2, 64}, kv);
+  const std::string files = "--q " + path("x.npy") + " --k " + path("k.npy") + " --v " + path("k.npy");
+  const CliRun a = run("attention " + files + " --output " + path("o.npy") + " --causal --gguf " + path("model.gguf"));
+  EXPECT_EQ(a.code, 0) << a.err;
+  const std::string out = path("never.npy");
+  io::write_npy_floats(path("k3.npy"), io::NpyType::f32, std::vector<std::int64_t>{6, 1, 64}, std::vector<float>(6 * 64, 0.5f));
+  expect_usage_error("attention --q " + path("x.npy") + " --k " + path("k3.npy") + " --v " + path("k3.npy") +
+                         " --output " + out + " --gguf " + path("model.gguf"),
+                     "2 kv heads", out);
+  expect_usage_error("rope --input " + path("x.npy") + " --output " + out + " --gguf " + path("x.npy"), "x.npy", out);
+  expect_usage_error("rope --input " + path("x.npy") + " --output " + out + " --gguf " + path("model.gguf") +
+                         " --hf-config " + path("model.gguf"),
+                     "excludes", out);
 }
 
 // File and path problems through every command that reads or writes files: exit 2, one

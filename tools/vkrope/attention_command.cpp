@@ -1,11 +1,12 @@
 // vkrope attention: attention over .npy files.
 //   vkrope attention --q Q.npy --k K.npy --v V.npy --output O.npy [--causal] [--scale S]
-//     [--window W] [--alibi] [--softcap C] [--sinks S.npy] [--rope [rope flags]] [--device SEL]
+//     [--window W] [--alibi] [--softcap C] [--sinks S.npy] [--rope [rope flags]] [--gguf MODEL] [--device SEL]
 //     [--kv-format F | --k-format F --v-format F]
 // Q [B, Sq, H, D] or [Sq, H, D]; K, V [B, Skv, Hkv, D] or [Skv, Hkv, D]; float32 or float16
 // (Q may be float32 over float16 K and V); sinks float32 [H]. O has Q's shape and dtype.
 // With --rope, keys sit at positions 0..Skv-1 and queries at the last Sq of them: the op's
-// default bottom-right alignment, so the CLI passes no positions.
+// default bottom-right alignment, so the CLI passes no positions. --gguf takes the RoPE from
+// a GGUF model (implying --rope) and checks q's and k's head counts against the model's.
 // --kv-format (or --k-format / --v-format) stores K and V in f32, f16, bf16, q8_0 or q4_0 on
 // the device before attention, converted by vkrope::quantize (the kernel KvCache::append
 // uses), so the output is what a cache of that format would give.
@@ -22,6 +23,7 @@
 #include "io/npy.hpp"
 #include "rope_flags.hpp"
 #include "vkrope/attention.hpp"
+#include "vkrope/gguf.hpp"
 #include "vkrope/quantize.hpp"
 
 namespace vkrope::cli {
@@ -60,6 +62,16 @@ std::vector<float> read_sinks(const std::string& path, std::int64_t heads) {
   return io::to_floats(s);
 }
 
+// --gguf: q and k must have the model's head counts (the RoPE comes from the same file).
+void check_gguf_heads(const std::string& path, std::int64_t heads, std::int64_t kv_heads) {
+  const GgufModel model = read_gguf_model(path);
+  if (model.heads != heads || model.kv_heads != kv_heads)
+    throw Error(ErrorKind::InvalidArgument, "--gguf " + path + ": the model has " + std::to_string(model.heads) +
+                                                " query heads over " + std::to_string(model.kv_heads) +
+                                                " kv heads; q and k have " + std::to_string(heads) + " and " +
+                                                std::to_string(kv_heads));
+}
+
 DType dtype_of(io::NpyType type) { return type == io::NpyType::f16 ? DType::f16 : DType::f32; }
 
 Tensor upload(const Context& context, const io::NpyArray& a) {
@@ -90,7 +102,8 @@ int run_attention(const GlobalOptions& global, const AttentionArgs& a) {
   config.softcap = a.softcap;
   const std::int64_t heads = q.shape[q.shape.size() - 2];
   if (!a.sinks.empty()) config.sinks = read_sinks(a.sinks, heads);
-  if (a.rope) config.rope = make_rope_config(a.rope_flags, q.shape.back());
+  if (a.rope || !a.rope_flags.gguf.empty()) config.rope = make_rope_config(a.rope_flags, q.shape.back());
+  if (!a.rope_flags.gguf.empty()) check_gguf_heads(a.rope_flags.gguf, heads, k.shape[k.shape.size() - 2]);
 
   const Context context = Context::create(context_options(global));
   const Tensor out = Tensor::empty(context, dtype_of(q.type), q.shape);
@@ -127,8 +140,10 @@ Run add_attention_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--k-format", a->k_format, "store K as this format (as --kv-format)")->check(formats)->excludes(kv_format);
   sub->add_option("--v-format", a->v_format, "store V as this format (as --kv-format)")->check(formats)->excludes(kv_format);
   auto* rope = sub->add_flag("--rope", a->rope, "rotate q and k first (keys at 0..Skv-1, queries at the last Sq)");
-  // The RoPE flags mean nothing without --rope; say so instead of ignoring them.
-  for (CLI::Option* option : add_rope_flags(*sub, a->rope_flags)) option->needs(rope);
+  // The RoPE flags mean nothing without --rope; say so instead of ignoring them. --gguf
+  // implies --rope (and checks the head counts against the model's).
+  for (CLI::Option* option : add_rope_flags(*sub, a->rope_flags))
+    if (option->get_name() != "--gguf") option->needs(rope);
   return [&global, a] { return run_attention(global, *a); };
 }
 
