@@ -64,6 +64,17 @@ TEST_P(SampleTest, AttentionHeatmap) {
   EXPECT_EQ(png_size(path("attention_heatmap.png")), std::make_pair(1248, 502));
 }
 
+TEST_P(SampleTest, VisionRope) {
+  const CliRun r = run("vision_rope");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("check 2D rotations against the CPU reference (f32: 1e-6 of max |x|): ok"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("check 2D scores depend on the patch offset only: ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("check the patch below weighs over twice as much in 2D as in 1D raster order: ok"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(png_size(path("vision_rope.png")), std::make_pair(1056, 334));
+}
+
 TEST_P(SampleTest, CompassWithFrames) {
   const CliRun r = run("compass", "--frames 3");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
