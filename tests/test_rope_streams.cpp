@@ -11,6 +11,7 @@
 #include "ops/rope_variants.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/check.hpp"
+#include "vkrope/attention.hpp"
 #include "vkrope/kv_cache.hpp"
 #include "vkrope/reference.hpp"
 
@@ -193,18 +194,150 @@ TEST_P(RopeStreamsTest, BadInputIsRefusedWithAClearError) {
   std::vector<std::int64_t> p(9, 1);
   p[8] = -4;
   expect_invalid_argument([&] { rope(mrope, t, {p, 0}); }, "position[8] = -4");
-  // Fused RoPE (attention, KvCache) rotates at one position per token: refused, not
-  // silently rotated at the first stream.
+  // Attention's and the cache's RoPE positions: the stream count, a config that has
+  // streams, keys rope() can read, a cache that rotates on append.
   const Tensor k = Tensor::from_floats(c, DType::f32, {2, 3, 2, 64}, random_floats(2 * 3 * 2 * 64));
   const Tensor out = Tensor::empty(c, DType::f32, {2, 3, 4, 64});
   AttentionConfig fused;
   fused.rope = mrope;
-  expect_invalid_argument([&] { attention(fused, q, k, k, out); }, "positions per token");
+  fused.query_rope_positions = {0, 1, 2};
+  fused.key_rope_positions = {0, 1, 2};
+  expect_invalid_argument([&] { attention(fused, q, k, k, out); }, "expected 3 streams x Sq = 9");
+  AttentionConfig text = fused;
+  text.rope = rope_config(RopeScalingType::Default, RopeLayout::Neox, false);
+  expect_invalid_argument([&] { attention(text, q, k, k, out); }, "several position streams");
+  fused.query_rope_positions.assign(9, 1);
+  fused.key_rope_positions.assign(9, 1);
+  const Tensor k8 = Tensor::empty(c, DType::q8_0, {2, 3, 2, 64});
+  expect_invalid_argument([&] { attention(fused, q, k8, k8, out); }, "expected f32 or f16 keys");
   KvCacheShape shape;
   shape.capacity = 16;
   shape.kv_heads = 2;
-  expect_invalid_argument([&] { KvCache(c, shape, mrope); }, "positions per token");
+  shape.batch = 2;
+  KvCache plain(c, shape);
+  expect_invalid_argument([&] { plain.append(0, k, k, RopePositions{{}, 4}); }, "no rope config");
+  shape.window = 8;
+  KvCache ring(c, shape, mrope);
+  expect_invalid_argument([&] { ring.append(0, k, k, RopePositions{{}, 4}); }, "a ring rotates keys");
   expect_rope_works(c, seed());
+}
+
+// Attention with M-RoPE or 2D vision RoPE at explicit position streams (q and k rotated by
+// rope(), then attended) against the double reference; and without them, every stream at
+// the token's position, the same bits as text RoPE. Tolerances: relative (L2) error 1e-5
+// with f32 storage (float32 dot products and softmax), 2e-3 with f16 (one rounding of the
+// output is 4.9e-4).
+TEST_P(RopeStreamsTest, AttentionAtPositionStreamsMatchesReference) {
+  std::mt19937 rng(seed());
+  const std::int64_t B = 2, Sq = 5, Skv = 9, H = 4, Hkv = 2, D = 64;
+  for (StreamForm form : kStreamForms)
+    for (DType dtype : {DType::f32, DType::f16}) {
+      AttentionConfig config;
+      config.causal = true;
+      config.rope = with_stream_form(rope_config(RopeScalingType::Yarn, RopeLayout::Neox, false), form);
+      const std::int64_t streams = config.rope->position_streams();
+      std::uniform_int_distribution<std::int64_t> pos(0, 3000);
+      for (std::int64_t i = 0; i < streams * Sq; ++i) config.query_rope_positions.push_back(pos(rng));
+      for (std::int64_t i = 0; i < streams * Skv; ++i) config.key_rope_positions.push_back(pos(rng));
+      const auto qf = random_floats(std::size_t(B * Sq * H * D)), kf = random_floats(std::size_t(B * Skv * Hkv * D)),
+                 vf = random_floats(std::size_t(B * Skv * Hkv * D));
+      const Tensor q = Tensor::from_floats(context(), dtype, {B, Sq, H, D}, qf);
+      const Tensor k = Tensor::from_floats(context(), dtype, {B, Skv, Hkv, D}, kf);
+      const Tensor v = Tensor::from_floats(context(), dtype, {B, Skv, Hkv, D}, vf);
+      const Tensor out = Tensor::empty(context(), dtype, {B, Sq, H, D});
+      attention(config, q, k, v, out);
+      const auto as_double = [](const Tensor& t) {
+        const std::vector<float> f = t.download();
+        return std::vector<double>(f.begin(), f.end());
+      };
+      const auto ref = reference::attention(as_double(q), as_double(k), as_double(v), B, Sq, Skv, H, Hkv, D, config);
+      const CompareReport r = compare(out.download(), ref);
+      EXPECT_LE(r.rel_err, dtype == DType::f32 ? 1e-5 : 2e-3) << to_string(form) << " " << to_string(dtype) << ": "
+                                                               << r.to_string();
+    }
+  // No rope positions: an M-RoPE config rotates as text RoPE, in the kernel.
+  const std::int64_t n = B * Skv * Hkv * D;
+  const Tensor q = Tensor::from_floats(context(), DType::f32, {B, Sq, H, D}, random_floats(std::size_t(B * Sq * H * D)));
+  const Tensor k = Tensor::from_floats(context(), DType::f32, {B, Skv, Hkv, D}, random_floats(std::size_t(n)));
+  const Tensor out_text = Tensor::empty(context(), DType::f32, {B, Sq, H, D});
+  const Tensor out_m = Tensor::empty(context(), DType::f32, {B, Sq, H, D});
+  AttentionConfig text;
+  text.causal = true;
+  text.rope = rope_config(RopeScalingType::Default, RopeLayout::Neox, false);
+  AttentionConfig m = text;
+  m.rope = with_stream_form(*text.rope, StreamForm::MRopeInterleaved);
+  attention(text, q, k, k, out_text);
+  attention(m, q, k, k, out_m);
+  EXPECT_EQ(out_m.download(), out_text.download());
+}
+
+// A KvCache with M-RoPE, as a Qwen2-VL decoder runs it: a prompt of image tokens at
+// (t, h, w) grid positions appended with its position streams, then text tokens decoded
+// one at a time at offset positions (rope_deltas) in all streams, each step attended at
+// its query positions; every step against one causal reference over all tokens so far.
+// Dense f32, dense f16 and paged f16 caches.
+TEST_P(RopeStreamsTest, KvCacheAtPositionStreamsMatchesReference) {
+  const std::int64_t Hkv = 2, H = 4, D = 64, prompt = 6, steps = 3, delta = 4;
+  RopeConfig mrope = with_stream_form(rope_config(RopeScalingType::Default, RopeLayout::Neox, false), StreamForm::MRope);
+  struct Layout {
+    DType dtype;
+    std::int64_t page_size;
+  };
+  for (const Layout layout : {Layout{DType::f32, 0}, Layout{DType::f16, 0}, Layout{DType::f16, 4}}) {
+    KvCacheShape shape;
+    shape.capacity = 16;
+    shape.kv_heads = Hkv;
+    shape.head_dim = D;
+    shape.dtype = layout.dtype;
+    shape.page_size = layout.page_size;
+    shape.pages = layout.page_size ? 8 : 0;
+    KvCache cache(context(), shape, mrope);
+    // The prompt: one frame of a 2 x 3 image at t = 0 (stream-major: t, h, w).
+    std::vector<std::int64_t> t_stream(prompt, 0), h_stream = {0, 0, 0, 1, 1, 1}, w_stream = {0, 1, 2, 0, 1, 2};
+    std::vector<std::int64_t> key_streams[3] = {t_stream, h_stream, w_stream};
+    const std::int64_t total = prompt + steps;
+    const auto kf = random_floats(std::size_t(total * Hkv * D)), vf = random_floats(std::size_t(total * Hkv * D)),
+               qf = random_floats(std::size_t(steps * H * D));
+    const Tensor k = Tensor::from_floats(context(), DType::f32, {1, total, Hkv, D}, kf);
+    const Tensor v = Tensor::from_floats(context(), DType::f32, {1, total, Hkv, D}, vf);
+    const auto rows = [](const Tensor& x, std::int64_t first, std::int64_t count) {
+      const std::int64_t heads = x.shape()[2], d = x.shape()[3];
+      return x.view({1, count, heads, d}, x.strides(), x.offset() + first * heads * d);
+    };
+    std::vector<std::int64_t> prompt_positions;
+    for (const auto& stream : key_streams) prompt_positions.insert(prompt_positions.end(), stream.begin(), stream.end());
+    cache.append(0, rows(k, 0, prompt), rows(v, 0, prompt), RopePositions{prompt_positions, 0});
+    for (std::int64_t step = 0; step < steps; ++step) {
+      const std::int64_t token = prompt + step, position = token - delta;  // text after the image
+      for (auto& stream : key_streams) stream.push_back(position);
+      const Tensor q = Tensor::from_floats(context(), DType::f32, {1, 1, H, D},
+                                           std::vector<float>(qf.begin() + step * H * D, qf.begin() + (step + 1) * H * D));
+      const Tensor out = Tensor::empty(context(), DType::f32, {1, 1, H, D});
+      Batch batch(context());
+      cache.append(batch, 0, rows(k, token, 1), rows(v, token, 1), RopePositions{{}, position});
+      cache.attend(batch, 0, {}, q, out, RopePositions{{}, position});
+      batch.submit();
+      // The reference over the tokens so far, keys and values as stored (f16 rounded).
+      AttentionConfig config;
+      config.causal = true;
+      config.rope = mrope;
+      config.query_rope_positions = {position, position, position};
+      for (const auto& stream : key_streams) config.key_rope_positions.insert(config.key_rope_positions.end(), stream.begin(), stream.end());
+      const auto stored = [&](const Tensor& x) {
+        const std::vector<float> f =
+            Tensor::from_floats(context(), layout.dtype, {1, token + 1, Hkv, D}, rows(x, 0, token + 1).download()).download();
+        return std::vector<double>(f.begin(), f.end());
+      };
+      const std::vector<float> qv = q.download();
+      const auto ref = reference::attention(std::vector<double>(qv.begin(), qv.end()), stored(k), stored(v), 1, 1,
+                                            token + 1, H, Hkv, D, config);
+      const CompareReport r = compare(out.download(), ref);
+      // f32: 1e-5; f16 keys rotated and then rounded, where the reference rounds and then
+      // rotates: 2e-3 (a few f16 roundings of the inputs).
+      EXPECT_LE(r.rel_err, layout.dtype == DType::f32 ? 1e-5 : 2e-3)
+          << to_string(layout.dtype) << " page " << layout.page_size << " step " << step << ": " << r.to_string();
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, RopeStreamsTest, testing::ValuesIn(device_cases()), case_name);

@@ -46,6 +46,14 @@ struct AttentionConfig {
   // Explicit positions: [Sq] and [Skv] (shared by the batch). Empty: bottom-right aligned.
   std::vector<std::int64_t> query_positions;
   std::vector<std::int64_t> key_positions;
+  // Fused RoPE with several positions per token (rope->position_streams() > 1: M-RoPE, 2D
+  // vision): each token's positions, stream-major [streams, Sq] and [streams, Skv], shared
+  // by the batch; given together. They move only the rotation (masks keep the positions
+  // above): q and k are rotated by rope() into temporaries, at frequencies taken at the
+  // largest position of both, then attended. Empty: every stream at the token's position,
+  // which rotates exactly as one position does (in the kernel, as for text RoPE).
+  std::vector<std::int64_t> query_rope_positions;
+  std::vector<std::int64_t> key_rope_positions;
   // Split-KV: 0 lets the device decide (keys split across workgroups when the queries alone
   // cannot fill it, e.g. decode); 1 forces one pass; n > 1 asks for n key ranges (capped at
   // 64 and at one range per key tile).

@@ -116,6 +116,25 @@ class KvCache {
               const Tensor& out) const;
   void attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out) const;
 
+  // RoPE at explicit positions, for a rope config with several position streams (M-RoPE:
+  // image tokens at (t, h, w), text after an image at its rope_deltas offset) or any rope
+  // config. append: the new tokens' positions, stream-major [streams, T] (shared by the
+  // batch) or [streams, B, T], or an offset (every stream at offset + t); the keys are
+  // rotated by rope() (frequencies at their largest position), then stored as append()
+  // stores them. attend: the queries' positions likewise ([streams, Sq] ...); q is rotated
+  // by rope(), then attended over the stored keys. Without positions, append() and
+  // attend() put token n at position n in every stream, which rotates exactly as text RoPE
+  // (so plain calls work on an M-RoPE cache too). Not for a ring (it rotates keys as it
+  // reads them, at one position per token). Throws InvalidArgument for a cache without a
+  // rope config, positions of the wrong length or range.
+  void append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new,
+              const RopePositions& positions);
+  void append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new, const RopePositions& positions);
+  void attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out,
+              const RopePositions& query_positions) const;
+  void attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out,
+              const RopePositions& query_positions) const;
+
   // The layer's filled keys / values: strided views [B, length, Hkv, D] of the cache
   // (keys as stored, i.e. rotated; a ring's: its filled slots in slot order, keys unrotated;
   // a paged cache's: the whole pool, [1, pages * page_size, Hkv, D], block_table() says
@@ -127,6 +146,10 @@ class KvCache {
   void check_layer(std::int64_t layer, const char* what) const;
   void check_new_tokens(const Tensor& k_new, const Tensor& v_new, std::int64_t batch, const char* what) const;
   bool uniform(std::int64_t layer) const;  // every sequence of the layer at one length
+  void check_rope_positions(const char* what) const;
+  // attend(), with the cache's RoPE of the queries in the kernel, or none (q rotated already).
+  void attend_impl(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out,
+                   bool rotate_queries) const;
   // Tokens first..first+count of row `row` of k_new / v_new ([B, T, Hkv, D]) into sequence
   // b's storage rows at `start` (paged: b = 0, the pool).
   void store_sequence(Batch& batch, std::int64_t layer, std::int64_t b, const Tensor& k_new, const Tensor& v_new,
@@ -155,6 +178,9 @@ class KvCache {
   Context context_;
   KvCacheShape shape_;
   std::optional<RopeConfig> rope_;
+  // True while append(..., positions) stores keys rope() has rotated already: the store's
+  // own rotation is off then.
+  bool keys_rotated_ = false;
   std::vector<Tensor> keys_, values_;
   std::vector<std::vector<std::int64_t>> lengths_;  // [layer][sequence]: tokens appended
   std::vector<std::vector<std::vector<std::int64_t>>> tables_;  // paged: [layer][sequence] page ids

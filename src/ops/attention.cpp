@@ -10,6 +10,7 @@
 #include "ops/attention_plan.hpp"
 #include "ops/dispatch_size.hpp"
 #include "ops/kv_formats.hpp"
+#include "ops/rope_check.hpp"
 #include "runtime/batch_state.hpp"
 #include "runtime/memory.hpp"
 #include "runtime/texel_view.hpp"
@@ -310,8 +311,40 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
 }  // namespace
 }  // namespace detail
 
+namespace {
+
+// Fused RoPE at explicit position streams: q and k through rope() into temporaries (the
+// batch keeps them alive) at one frequency table, then attention without RoPE.
+void attention_at_rope_streams(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k,
+                               const Tensor& v, const Tensor& out) {
+  (void)detail::prepare_attention(config, q, k, v, out);  // every check, the positions' included
+  if (k.dtype() != DType::f32 && k.dtype() != DType::f16)
+    throw Error(ErrorKind::InvalidArgument,
+                "attention: query_rope_positions over " + std::string(to_string(k.dtype())) +
+                    " keys; expected f32 or f16 keys (rotate keys before quantizing them, as KvCache::append does)");
+  std::int64_t max_position = 0;
+  for (const auto* list : {&config.query_rope_positions, &config.key_rope_positions})
+    for (std::int64_t p : *list) max_position = std::max(max_position, p);
+  const Context& context = q.context();
+  const Tensor q_rot = Tensor::empty(context, q.dtype(), q.shape());
+  const Tensor k_rot = Tensor::empty(context, k.dtype(), k.shape());
+  detail::record_rope(batch, *config.rope, {q, q_rot, {}, {}}, {config.query_rope_positions, 0}, false, max_position);
+  detail::record_rope(batch, *config.rope, {k, k_rot, {}, {}}, {config.key_rope_positions, 0}, false, max_position);
+  AttentionConfig plain = config;
+  plain.rope.reset();
+  plain.query_rope_positions.clear();
+  plain.key_rope_positions.clear();
+  detail::dispatch_attention(batch, plain, q_rot, k_rot, v, out, /*rotate_keys=*/true);
+}
+
+}  // namespace
+
 void attention(Batch& batch, const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
                const Tensor& out) {
+  if (!config.query_rope_positions.empty() || !config.key_rope_positions.empty()) {
+    attention_at_rope_streams(batch, config, q, k, v, out);
+    return;
+  }
   detail::dispatch_attention(batch, config, q, k, v, out, /*rotate_keys=*/true);
 }
 

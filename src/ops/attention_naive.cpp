@@ -45,12 +45,21 @@ void attention_naive(const AttentionConfig& config, const Tensor& q, const Tenso
   detail::BatchState& state = batch.state();
   const DeviceInfo& info = state.ctx.effective;
   std::optional<Tensor> q_rot, k_rot;
+  // Rotation positions: the masks' ones in every stream, or the explicit position streams.
+  const auto streams_of = [&](const std::vector<std::int64_t>& p, const std::vector<std::int64_t>& given) {
+    if (!given.empty()) return given;
+    std::vector<std::int64_t> all;
+    for (std::int64_t s = 0; config.rope && s < config.rope->position_streams(); ++s) all.insert(all.end(), p.begin(), p.end());
+    return all;
+  };
+  const std::vector<std::int64_t> q_rope = streams_of(qpos, config.query_rope_positions);
+  const std::vector<std::int64_t> k_rope = streams_of(kpos, config.key_rope_positions);
   if (config.rope) {  // rotated copies, by the RoPE op (its frequencies: each list's own largest position)
     q_rot = Tensor::empty(context, q.dtype(), q.shape());
-    rope(batch, *config.rope, {q, *q_rot, {}, {}}, {qpos, 0});
+    rope(batch, *config.rope, {q, *q_rot, {}, {}}, {q_rope, 0});
     if (k.dtype() == DType::f32 || k.dtype() == DType::f16) {
       k_rot = Tensor::empty(context, k.dtype(), k.shape());
-      rope(batch, *config.rope, {k, *k_rot, {}, {}}, {kpos, 0});
+      rope(batch, *config.rope, {k, *k_rot, {}, {}}, {k_rope, 0});
     } else {  // RoPE takes f32 / f16: the stored keys' values first (exactly what a kernel reads)
       if (!k.is_contiguous())
         throw Error(ErrorKind::InvalidArgument, "attention_naive: fused RoPE over a strided " +
@@ -58,7 +67,7 @@ void attention_naive(const AttentionConfig& config, const Tensor& q, const Tenso
       const Tensor k_values = Tensor::empty(context, DType::f32, k.shape());
       dequantize(batch, k, k_values);
       k_rot = Tensor::empty(context, DType::f32, k.shape());
-      rope(batch, *config.rope, {k_values, *k_rot, {}, {}}, {kpos, 0});
+      rope(batch, *config.rope, {k_values, *k_rot, {}, {}}, {k_rope, 0});
     }
   }
   const Tensor& qq = q_rot ? *q_rot : q;

@@ -101,6 +101,27 @@ void check_positions(const AttentionConfig& config, const AttentionCall& c) {
   if (config.rope && skv - 1 > kMaxRopePosition) fail("Skv = " + str(skv) + " exceeds fused RoPE's positions (2^24)");
 }
 
+// query_rope_positions / key_rope_positions: stream-major [streams, Sq] / [streams, Skv]
+// for a rope config with several streams, in fused RoPE's range.
+void check_rope_positions(const AttentionConfig& config, const AttentionCall& c) {
+  const auto& qp = config.query_rope_positions;
+  const auto& kp = config.key_rope_positions;
+  if (qp.empty() && kp.empty()) return;
+  if (!config.rope || config.rope->position_streams() == 1)
+    fail("query_rope_positions / key_rope_positions are for a rope config with several position streams (M-RoPE, "
+         "2D vision); this call's has " + std::string(config.rope ? "one" : "none") +
+         " (expected query_positions / key_positions)");
+  const std::int64_t streams = config.rope->position_streams();
+  if (static_cast<std::int64_t>(qp.size()) != streams * c.q.seq || static_cast<std::int64_t>(kp.size()) != streams * c.k.seq)
+    fail("query_rope_positions has " + str(static_cast<std::int64_t>(qp.size())) + " entries and key_rope_positions " +
+         str(static_cast<std::int64_t>(kp.size())) + "; expected " + str(streams) + " streams x Sq = " +
+         str(streams * c.q.seq) + " and x Skv = " + str(streams * c.k.seq) + " (stream-major, given together)");
+  for (const auto* list : {&qp, &kp})
+    for (std::int64_t p : *list)
+      if (p < 0 || p > kMaxRopePosition)
+        fail("rope position " + str(p) + " is outside [0, 2^24] (the range of fused RoPE)");
+}
+
 }  // namespace
 
 AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -137,10 +158,6 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
 
   if (config.rope) {
     config.rope->validate();
-    if (config.rope->position_streams() > 1)
-      fail("rope has " + str(config.rope->position_streams()) +
-           " positions per token (M-RoPE or 2D vision RoPE), which fused RoPE does not take; expected one: rotate q "
-           "and k with rope() at their position streams first and leave config.rope unset");
     if (config.rope->head_dim != c.q.dim)
       fail("rope.head_dim = " + str(config.rope->head_dim) + "; expected the attention head_dim " + str(c.q.dim));
     std::int64_t max_position = std::max<std::int64_t>(c.k.seq - 1, 0);
@@ -151,6 +168,7 @@ AttentionCall prepare_attention(const AttentionConfig& config, const Tensor& q, 
     }
     c.rope = rope_frequencies(*config.rope, max_position);
   }
+  check_rope_positions(config, c);
   return c;
 }
 

@@ -66,10 +66,6 @@ KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optiona
          ": expected window >= 1 for a ring (sink tokens need one) or both 0");
   if (rope_) {
     rope_->validate();
-    if (rope_->position_streams() > 1)
-      fail("rope has " + str(rope_->position_streams()) +
-           " positions per token (M-RoPE or 2D vision RoPE); the cache rotates keys at one position per token "
-           "(expected a text RoPE config, or none: rotate keys with rope() before append)");
     if (rope_->head_dim != shape.head_dim)
       fail("rope.head_dim = " + str(rope_->head_dim) + "; expected the cache's head_dim " + str(shape.head_dim));
     if (shape.capacity - 1 > kMaxRopePosition)
@@ -214,7 +210,7 @@ void KvCache::record_store(Batch& batch, const Tensor& k_src, const Tensor& v_sr
   r.start = start;
   r.position = position;
   r.capacity = k_dst.shape()[1];
-  r.rope = rotate && rope_ ? &*rope_ : nullptr;
+  r.rope = rotate && rope_ && !keys_rotated_ ? &*rope_ : nullptr;
   r.label = label;
   detail::dispatch_store(batch.state(), r);
 }
@@ -313,12 +309,13 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
   // Frequencies at the newest position, as transformers recomputes them per forward pass
   // (only dynamic and longrope depend on it); stored keys keep the rotation they got.
   std::shared_ptr<detail::BufferStorage> angles;
+  const bool rotate = rope_ && !keys_rotated_;
   const std::int64_t half = rope_ ? rope_->effective_rotary_dim() / 2 : 1;
-  if (rope_) angles = detail::angle_table_buffer(state, rope_frequencies(*rope_, filled + k.seq - 1));
+  if (rotate) angles = detail::angle_table_buffer(state, rope_frequencies(*rope_, filled + k.seq - 1));
   else angles = keys_.front().storage();  // bound, never read
   const std::uint32_t wg = detail::default_workgroup_size(info);
   const std::vector<std::uint32_t> constants = {wg, static_cast<std::uint32_t>(shape_.head_dim), 0, 0, 0, 0, 0, 0,
-                                                rope_.has_value(),
+                                                rotate,
                                                 rope_ && rope_->layout == RopeLayout::Interleaved,
                                                 static_cast<std::uint32_t>(half)};
   const detail::ComputePipeline& pipeline =
@@ -347,13 +344,20 @@ void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_ne
 
 void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
                      const Tensor& out) const {
+  attend_impl(batch, layer, config, q, out, /*rotate_queries=*/true);
+}
+
+void KvCache::attend_impl(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
+                          const Tensor& out, bool rotate_queries) const {
   if (config.rope) fail("attend: config.rope must be unset; the cache applies its own RoPE config");
-  if (!config.query_positions.empty() || !config.key_positions.empty())
-    fail("attend: explicit positions must be unset; the cache defines them");
+  if (!config.query_positions.empty() || !config.key_positions.empty() || !config.query_rope_positions.empty() ||
+      !config.key_rope_positions.empty())
+    fail("attend: explicit positions must be unset; the cache defines them (RoPE positions of the queries: the "
+         "attend overload taking RopePositions)");
   const std::int64_t filled = length(layer);
   if (filled == 0) fail("attend: layer " + str(layer) + " is empty; append keys and values first");
   AttentionConfig c = config;
-  c.rope = rope_;
+  if (rotate_queries) c.rope = rope_;
   if (paged()) {  // every sequence through its block table
     const std::int64_t p = shape_.page_size;
     detail::SequenceTables tables{lengths_[static_cast<std::size_t>(layer)], {}};
@@ -406,6 +410,64 @@ void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& co
 void KvCache::attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out) const {
   Batch batch(context_);
   attend(batch, layer, config, q, out);
+  batch.submit();
+}
+
+// --- Explicit RoPE positions (M-RoPE, 2D vision) -------------------------------------------
+
+void KvCache::check_rope_positions(const char* what) const {
+  if (!rope_) fail(std::string(what) + " with RoPE positions: this cache has no rope config (expected one)");
+  if (shape_.window > 0)
+    fail(std::string(what) + " with RoPE positions: a ring rotates keys as it reads them, at one position per "
+         "token; expected a cache without a window");
+}
+
+void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new,
+                     const RopePositions& positions) {
+  check_layer(layer, "append");
+  check_rope_positions("append");
+  check_new_tokens(k_new, v_new, shape_.batch, "append");
+  // The keys rotated first by rope() (the batch keeps the temporary alive), then stored as
+  // they are: the store's own rotation is switched off meanwhile.
+  const Tensor k_rotated = Tensor::empty(context_, k_new.dtype(), k_new.shape());
+  vkrope::rope(batch, *rope_, {k_new, k_rotated, {}, {}}, positions);
+  keys_rotated_ = true;
+  try {
+    append(batch, layer, k_rotated, v_new);
+  } catch (...) {
+    keys_rotated_ = false;
+    throw;
+  }
+  keys_rotated_ = false;
+}
+
+void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new, const RopePositions& positions) {
+  check_layer(layer, "append");
+  const LayerState before = save(layer);
+  try {
+    Batch batch(context_);
+    append(batch, layer, k_new, v_new, positions);
+    batch.submit();
+  } catch (...) {
+    restore(layer, before);  // as append(): the same call can be retried
+    throw;
+  }
+}
+
+void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
+                     const Tensor& out, const RopePositions& query_positions) const {
+  check_layer(layer, "attend");
+  check_rope_positions("attend");
+  // The queries rotated by rope(), then attended over the stored (rotated) keys without RoPE.
+  const Tensor q_rotated = Tensor::empty(context_, q.dtype(), q.shape());
+  vkrope::rope(batch, *rope_, {q, q_rotated, {}, {}}, query_positions);
+  attend_impl(batch, layer, config, q_rotated, out, /*rotate_queries=*/false);
+}
+
+void KvCache::attend(std::int64_t layer, const AttentionConfig& config, const Tensor& q, const Tensor& out,
+                     const RopePositions& query_positions) const {
+  Batch batch(context_);
+  attend(batch, layer, config, q, out, query_positions);
   batch.submit();
 }
 

@@ -51,7 +51,8 @@ void check_packed_alignment(const Layout4& l, const char* name) {
 
 namespace detail {
 
-RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& t, const RopePositions& positions) {
+RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& t, const RopePositions& positions,
+                      std::optional<std::int64_t> frequency_position) {
   config.validate();
   RopeCall call;
   const Layout4 q = layout_of(t.q, "q");
@@ -146,14 +147,13 @@ RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& t, const Rope
     for (std::int64_t i = 0; i < streams * tokens; ++i)
       call.positions[static_cast<std::size_t>(i)] = positions.offset + i % call.seq;
   }
-  call.frequencies = rope_frequencies(config, call.max_position);
+  call.frequencies = rope_frequencies(config, frequency_position.value_or(call.max_position));
   return call;
 }
 
-}  // namespace detail
-
-void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const RopePositions& positions, bool inverse) {
-  const detail::RopeCall call = detail::prepare_rope(config, t, positions);
+void record_rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const RopePositions& positions,
+                 bool inverse, std::optional<std::int64_t> frequency_position) {
+  const detail::RopeCall call = detail::prepare_rope(config, t, positions, frequency_position);
   detail::BatchState& state = batch.state();
   if (t.q.storage()->context != state.context.state())
     throw Error(ErrorKind::InvalidArgument, "rope: tensors belong to another Context than the batch");
@@ -280,6 +280,12 @@ void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const Ro
   }
   const std::uint64_t items = tokens * static_cast<std::uint64_t>((half_rot + 1) / 2);
   state.dispatch(pipeline, bindings, &push, {detail::grid_groups(info, items, wg), 1, 1}, label);
+}
+
+}  // namespace detail
+
+void rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, const RopePositions& positions, bool inverse) {
+  detail::record_rope(batch, config, t, positions, inverse, std::nullopt);
 }
 
 void rope(const RopeConfig& config, const RopeTensors& t, const RopePositions& positions, bool inverse) {

@@ -18,7 +18,14 @@ struct RopeCall {
 };
 
 // Validates config, tensors and positions; throws InvalidArgument naming what is wrong.
-RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& tensors, const RopePositions& positions);
+// The frequencies are taken at the call's largest position, or at `frequency_position`
+// when given (a caller rotating q and k in two calls that must share one table).
+RopeCall prepare_rope(const RopeConfig& config, const RopeTensors& tensors, const RopePositions& positions,
+                      std::optional<std::int64_t> frequency_position = std::nullopt);
+
+// rope(batch, ...) with the frequencies at `frequency_position` (see prepare_rope).
+void record_rope(Batch& batch, const RopeConfig& config, const RopeTensors& tensors, const RopePositions& positions,
+                 bool inverse, std::optional<std::int64_t> frequency_position);
 
 // The inputs as they were before an in-place call overwrote them.
 struct RopeSnapshot {

@@ -68,6 +68,15 @@ void check_config(const AttentionConfig& c, const Shape& s) {
   if (c.rope && c.rope->head_dim != s.head_dim) {
     fail("rope.head_dim = " + str(c.rope->head_dim) + ": expected the attention head_dim = " + str(s.head_dim));
   }
+  if (!c.query_rope_positions.empty() || !c.key_rope_positions.empty()) {
+    const std::int64_t streams = c.rope ? c.rope->position_streams() : 0;
+    if (streams < 2 || c.query_rope_positions.size() != static_cast<std::size_t>(streams * s.sq) ||
+        c.key_rope_positions.size() != static_cast<std::size_t>(streams * s.skv)) {
+      fail("query_rope_positions / key_rope_positions have " + std::to_string(c.query_rope_positions.size()) + " and " +
+           std::to_string(c.key_rope_positions.size()) + " entries: expected a rope config with several streams and "
+           "streams x sq, streams x skv");
+    }
+  }
 }
 
 // Default positions are bottom-right aligned: the last query sits with the last key, which is
@@ -121,13 +130,30 @@ std::vector<double> attention(std::span<const double> q_in, std::span<const doub
   // largest position of either, so that dynamic and longrope scaling see one sequence length.
   std::vector<double> q(q_in.begin(), q_in.end());
   std::vector<double> k(k_in.begin(), k_in.end());
+  // Several position streams (M-RoPE, 2D vision): the explicit rope positions, or the
+  // positions above in every stream.
   if (config.rope) {
+    const std::int64_t streams = config.rope->position_streams();
+    const auto stream_positions = [&](const std::vector<std::int64_t>& given, const std::vector<std::int64_t>& p,
+                                      std::int64_t n) {
+      std::vector<std::int64_t> out;  // [streams][batch * n]
+      for (std::int64_t s = 0; s < streams; ++s) {
+        const std::vector<std::int64_t> one =
+            given.empty() ? p
+                          : std::vector<std::int64_t>(given.begin() + s * n, given.begin() + (s + 1) * n);
+        const std::vector<std::int64_t> tokens = per_token(one, batch);
+        out.insert(out.end(), tokens.begin(), tokens.end());
+      }
+      return out;
+    };
+    const std::vector<std::int64_t> q_rope = stream_positions(config.query_rope_positions, qpos, sq);
+    const std::vector<std::int64_t> k_rope = stream_positions(config.key_rope_positions, kpos, skv);
     std::int64_t max_position = 0;
-    for (const std::int64_t p : qpos) max_position = std::max(max_position, p);
-    for (const std::int64_t p : kpos) max_position = std::max(max_position, p);
+    for (const std::int64_t p : q_rope) max_position = std::max(max_position, p);
+    for (const std::int64_t p : k_rope) max_position = std::max(max_position, p);
     const RopeFrequencies frequencies = rope_frequencies(*config.rope, max_position);
-    q = rope(q_in, batch, sq, heads, *config.rope, frequencies, per_token(qpos, batch));
-    k = rope(k_in, batch, skv, kv_heads, *config.rope, frequencies, per_token(kpos, batch));
+    q = rope(q_in, batch, sq, heads, *config.rope, frequencies, q_rope);
+    k = rope(k_in, batch, skv, kv_heads, *config.rope, frequencies, k_rope);
   }
 
   const double scale = config.scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)));
