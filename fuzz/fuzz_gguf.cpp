@@ -4,8 +4,6 @@
 // integer arrays, f32/f16 tensors). Through a real file, read_gguf_model must return a
 // validated RopeConfig or throw vkrope::Error. Anything else (a crash, a sanitizer report,
 // another exception) is a bug.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,16 +12,14 @@
 #include <string>
 
 #include "io/gguf_reader.hpp"
+#include "scratch_file.hpp"
 #include "vkrope/error.hpp"
 #include "vkrope/gguf.hpp"
 
 namespace {
 
 const std::string& scratch_path() {
-  static const std::string path = [] {
-    const char* dir = std::getenv("TMPDIR");
-    return std::string(dir ? dir : "/tmp") + "/vkrope-fuzz-gguf-" + std::to_string(::getpid()) + ".gguf";
-  }();
+  static const std::string path = vkrope::fuzz::scratch_path("gguf", "gguf");
   return path;
 }
 

@@ -2,23 +2,19 @@
 // an array consistent with its header or throw vkrope::Error; anything else (a crash, a
 // sanitizer report, another exception) is a bug. The bytes go through a real file, since
 // read_npy reads from a path (sizes come from fstat, data from read()).
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "io/npy.hpp"
+#include "scratch_file.hpp"
 #include "vkrope/error.hpp"
 
 namespace {
 
 const std::string& scratch_path() {
-  static const std::string path = [] {
-    const char* dir = std::getenv("TMPDIR");
-    return std::string(dir ? dir : "/tmp") + "/vkrope-fuzz-npy-" + std::to_string(::getpid()) + ".npy";
-  }();
+  static const std::string path = vkrope::fuzz::scratch_path("npy", "npy");
   return path;
 }
 
