@@ -194,6 +194,29 @@ TEST_F(CliTest, RopeTakesMultimodalAndVisionPositions) {
   expect_usage_error(base + " --rotary-dim 0", "--rotary-dim 0", out);
 }
 
+// The flags and --hf-config derive every value by one code path: the same numbers give the
+// same bytes (Qwen2.5-VL's M-RoPE with YaRN, and Llama 3's scaling).
+TEST_F(CliTest, RopeFlagsAndHfConfigGiveTheSameBytes) {
+  std::mt19937 rng(fresh_seed());
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> x(4 * 2 * 128);
+  for (float& v : x) v = dist(rng);
+  io::write_npy_floats(path("x.npy"), io::NpyType::f32, std::vector<std::int64_t>{4, 2, 128}, x);
+  const std::vector<std::int64_t> pos = {7, 900, 40000, 3, 1, 2, 5, 6, 7, 4, 4, 4};  // [3, 4]
+  io::write_npy(path("p.npy"), io::NpyType::i64, std::vector<std::int64_t>{3, 4}, std::as_bytes(std::span(pos)));
+  { std::ofstream(path("vl.json")) << R"({"model_type": "qwen2_5_vl", "head_dim": 128, "rope_theta": 1000000.0,
+      "max_position_embeddings": 128000, "rope_scaling": {"type": "yarn", "factor": 4.0,
+      "original_max_position_embeddings": 32000, "mrope_section": [16, 24, 24]}})"; }
+  const std::string base = "rope --input " + path("x.npy") + " --positions " + path("p.npy");
+  const CliRun a = run(base + " --output " + path("a.npy") + " --hf-config " + path("vl.json"));
+  ASSERT_EQ(a.code, 0) << a.err;
+  const CliRun b = run(base + " --output " + path("b.npy") + " --theta 1000000 --max-position-embeddings 128000 " +
+                       "--mrope-section 16,24,24 --scaling '{\"type\": \"yarn\", \"factor\": 4.0, " +
+                       "\"original_max_position_embeddings\": 32000}'");
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(io::read_npy(path("a.npy")).data, io::read_npy(path("b.npy")).data);
+}
+
 // --gguf: the RoPE of a GGUF model's metadata, the same as the config it describes; in
 // attention it implies --rope and the head counts must be the model's.
 TEST_F(CliTest, RopeAndAttentionReadGguf) {
