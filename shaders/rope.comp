@@ -95,7 +95,11 @@ void main() {
     const uint s = token - b * pc.seq;
     // Pairs 2j and 2j + 1 share the token's position unless they take different streams.
     const uint position = rope_position(token, s, 2u * j);
-    const uint position1 = POSITION_MODE == ROPE_POS_STREAMS ? rope_position(token, s, 2u * j + 1u) : position;
+#ifdef ROPE_STREAMS
+    const uint position1 = rope_position(token, s, 2u * j + 1u);
+#else
+    const uint position1 = position;
+#endif
 
     // With an even number of pairs every invocation has two; only then is `two` constant.
     const bool two = !ODD_PAIRS || 2u * j + 1u < pc.half_rot;

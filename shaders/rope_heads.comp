@@ -90,8 +90,14 @@ void main() {
 
     vec4 c = vec4(1.0), s = vec4(0.0);
     if (!tail) {
+#ifndef ROPE_STREAMS
+      const uint position = rope_position(token, s_idx, 0u);  // one per token
+#endif
       for (uint k = 0u; k < 4u; ++k) {
-        const vec2 r = rope_rotation(rope_position(token, s_idx, 4u * unit + k), 4u * unit + k, pc.half_rot);
+#ifdef ROPE_STREAMS
+        const uint position = rope_position(token, s_idx, 4u * unit + k);  // each pair's stream
+#endif
+        const vec2 r = rope_rotation(position, 4u * unit + k, pc.half_rot);
         c[k] = r.x;
         s[k] = r.y * sin_sign;
       }

@@ -3,16 +3,24 @@
 #ifndef VKROPE_ROPE_POSITIONS_GLSL
 #define VKROPE_ROPE_POSITIONS_GLSL
 
-// The position pair `pair` of token (b, s) rotates by; token = b * seq + s. Branches, not a
-// select: modes that read no positions bind a one-element placeholder.
+#ifdef ROPE_STREAMS
+// The *_streams builds (several positions per token: M-RoPE, 2D vision): positions[pair]
+// is the pair's stream, positions[half_rot + stream * stream_stride + token] the token's
+// position in it (token = b * seq + s). A build of their own, so that the plain builds
+// keep their code as it was: SwiftShader folds no specialization constant, and a mode
+// test per pair would cost every text RoPE call there.
 uint rope_position(uint token, uint s, uint pair) {
-  if (POSITION_MODE == ROPE_POS_SHARED) return uint(positions[s]);
-  if (POSITION_MODE == ROPE_POS_PER_BATCH) return uint(positions[token]);
-  if (POSITION_MODE == ROPE_POS_STREAMS) {
-    const uint stream = uint(positions[pair]);
-    return uint(positions[pc.half_rot + stream * pc.stream_stride + token]);
-  }
-  return pc.pos_offset + s;
+  const uint stream = uint(positions[pair]);
+  return uint(positions[pc.half_rot + stream * pc.stream_stride + token]);
 }
+#else
+// One position per token: offset + s, or positions[s] / positions[token].
+uint rope_position(uint token, uint s, uint pair) {
+  uint position = pc.pos_offset + s;
+  if (POSITION_MODE == ROPE_POS_SHARED) position = uint(positions[s]);
+  if (POSITION_MODE == ROPE_POS_PER_BATCH) position = uint(positions[token]);
+  return position;
+}
+#endif
 
 #endif

@@ -245,10 +245,11 @@ void record_rope(Batch& batch, const RopeConfig& config, const RopeTensors& t, c
   request.heads = call.q_heads + call.k_heads;
   const detail::RopeVariant variant = detail::rope_variant(info, request);
   const bool heads_kernel = variant == detail::RopeVariant::Heads;
-  const char* shader = heads_kernel ? (f16 ? "rope_heads_f16_packed" : "rope_heads_f32")
-                       : !f16       ? "rope_f32"
-                       : packed     ? "rope_f16_packed"
-                                    : "rope_f16";
+  const std::string shader = std::string(heads_kernel ? (f16 ? "rope_heads_f16_packed" : "rope_heads_f32")
+                                         : !f16       ? "rope_f32"
+                                         : packed     ? "rope_f16_packed"
+                                                      : "rope_f16") +
+                             (call.streams > 1 ? "_streams" : "");
 
   const std::uint32_t wg = detail::default_workgroup_size(info);
   const std::vector<std::uint32_t> constants =
