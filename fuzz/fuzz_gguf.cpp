@@ -52,10 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   const std::string& path = scratch_path();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) std::abort();
-  if (size && std::fwrite(data, 1, size, f) != size) std::abort();
-  std::fclose(f);
+  vkrope::fuzz::write_scratch(path, data, size);
   try {
     const vkrope::GgufModel model = vkrope::read_gguf_model(path);
     model.rope.validate();  // read_gguf_model promises a valid config

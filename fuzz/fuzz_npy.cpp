@@ -22,10 +22,7 @@ const std::string& scratch_path() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string& path = scratch_path();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) std::abort();
-  if (size && std::fwrite(data, 1, size, f) != size) std::abort();
-  std::fclose(f);
+  vkrope::fuzz::write_scratch(path, data, size);
   try {
     const vkrope::io::NpyArray array = vkrope::io::read_npy(path);
     // A parsed array must hold exactly what its shape says.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -173,6 +174,9 @@ class KvCache {
   };
   LayerState save(std::int64_t layer) const;
   void restore(std::int64_t layer, const LayerState& state);
+  // The self-submitting appends: `record` into a fresh batch, submitted; on any failure the
+  // layer's bookkeeping goes back to what it was, so the same call can be retried.
+  void submit_or_restore(std::int64_t layer, const std::function<void(Batch&)>& record);
   Tensor prefix(const Tensor& full, std::int64_t length) const;
 
   Context context_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <functional>
 #include <string>
 
 #include "ops/angle_buffer.hpp"
@@ -238,15 +239,7 @@ void KvCache::append_sequence(Batch& batch, std::int64_t layer, std::int64_t seq
 
 void KvCache::append_sequence(std::int64_t layer, std::int64_t sequence, const Tensor& k_new, const Tensor& v_new) {
   check_layer(layer, "append_sequence");
-  const LayerState before = save(layer);
-  try {
-    Batch batch(context_);
-    append_sequence(batch, layer, sequence, k_new, v_new);
-    batch.submit();
-  } catch (...) {
-    restore(layer, before);  // as append(): the same call can be retried
-    throw;
-  }
+  submit_or_restore(layer, [&](Batch& batch) { append_sequence(batch, layer, sequence, k_new, v_new); });
 }
 
 void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
@@ -330,10 +323,14 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
 
 void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new) {
   check_layer(layer, "append");
+  submit_or_restore(layer, [&](Batch& batch) { append(batch, layer, k_new, v_new); });
+}
+
+void KvCache::submit_or_restore(std::int64_t layer, const std::function<void(Batch&)>& record) {
   const LayerState before = save(layer);
   try {
     Batch batch(context_);
-    append(batch, layer, k_new, v_new);
+    record(batch);
     batch.submit();
   } catch (...) {
     // The append did not happen (as far as the cache knows): the same call can be retried.
@@ -443,15 +440,7 @@ void KvCache::append(Batch& batch, std::int64_t layer, const Tensor& k_new, cons
 
 void KvCache::append(std::int64_t layer, const Tensor& k_new, const Tensor& v_new, const RopePositions& positions) {
   check_layer(layer, "append");
-  const LayerState before = save(layer);
-  try {
-    Batch batch(context_);
-    append(batch, layer, k_new, v_new, positions);
-    batch.submit();
-  } catch (...) {
-    restore(layer, before);  // as append(): the same call can be retried
-    throw;
-  }
+  submit_or_restore(layer, [&](Batch& batch) { append(batch, layer, k_new, v_new, positions); });
 }
 
 void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
