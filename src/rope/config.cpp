@@ -538,18 +538,21 @@ RopeConfig RopeConfig::from_hf_config(const nlohmann::json& top, HfConfigPart pa
 
   // The rope object's rope_theta wins over the top-level one (setdefault in transformers);
   // GPT-NeoX calls it rotary_emb_base.
-  std::string theta_field = path_of(rope_name, "rope_theta");
-  std::optional<double> theta = rope ? get_number(*rope, rope_name, "rope_theta") : std::nullopt;
-  if (local_theta) {
-    theta = local_theta;
-    theta_field = path_of(scope, "rope_local_base_freq");
-  }
-  for (const char* key : {"rope_theta", "rotary_emb_base"}) {
-    if (theta) break;
-    theta = get_number(config, scope, key);
-    theta_field = path_of(scope, key);
-  }
-  out.theta = theta.value_or(defaults ? defaults->theta : 10000.0);
+  // (One value and one field name, filled by the first source that has it: GCC 14 wrongly
+  // warns maybe-uninitialized when an std::optional<double> is reassigned in a loop.)
+  out.theta = defaults ? defaults->theta : 10000.0;
+  std::string theta_field = "the default rope_theta";
+  const auto take_theta = [&](const std::optional<double>& value, std::string field) {
+    if (!value) return false;
+    out.theta = *value;
+    theta_field = std::move(field);
+    return true;
+  };
+  [[maybe_unused]] const bool found_theta =
+      (local_theta && take_theta(local_theta, path_of(scope, "rope_local_base_freq"))) ||
+      (rope && take_theta(get_number(*rope, rope_name, "rope_theta"), path_of(rope_name, "rope_theta"))) ||
+      take_theta(get_number(config, scope, "rope_theta"), path_of(scope, "rope_theta")) ||
+      take_theta(get_number(config, scope, "rotary_emb_base"), path_of(scope, "rotary_emb_base"));
   if (!(std::isfinite(out.theta) && out.theta > 1.0)) {
     fail(theta_field + " = " + format(out.theta) + ": expected a finite number > 1");
   }
