@@ -516,10 +516,20 @@ RopeConfig RopeConfig::from_hf_config(const nlohmann::json& top, HfConfigPart pa
   // Gemma 3's older form: local layers rotate at rope_local_base_freq (its class default
   // when absent), unscaled.
   const ModelDefaults* defaults = model_defaults(model_type);
-  std::optional<double> local_theta = local ? get_number(config, scope, "rope_local_base_freq") : std::nullopt;
-  if (local && !local_theta && defaults && defaults->local_theta > 0.0 && !find(config, "rope_parameters"))
-    local_theta = defaults->local_theta;
-  if (local_theta) rope = nullptr;
+  // (Plain doubles with a flag here and for theta below: GCC 12 and 14 warn
+  // maybe-uninitialized, wrongly, about reassigned std::optional<double>s in this function.)
+  bool has_local_theta = false;
+  double local_theta = 0.0;
+  if (local) {
+    if (const auto given = get_number(config, scope, "rope_local_base_freq")) {
+      has_local_theta = true;
+      local_theta = *given;
+    } else if (defaults && defaults->local_theta > 0.0 && !find(config, "rope_parameters")) {
+      has_local_theta = true;
+      local_theta = defaults->local_theta;
+    }
+  }
+  if (has_local_theta) rope = nullptr;
 
   RopeConfig out;
   out.layout = parse_layout(config, scope, model_type);
@@ -538,8 +548,6 @@ RopeConfig RopeConfig::from_hf_config(const nlohmann::json& top, HfConfigPart pa
 
   // The rope object's rope_theta wins over the top-level one (setdefault in transformers);
   // GPT-NeoX calls it rotary_emb_base.
-  // (One value and one field name, filled by the first source that has it: GCC 14 wrongly
-  // warns maybe-uninitialized when an std::optional<double> is reassigned in a loop.)
   out.theta = defaults ? defaults->theta : 10000.0;
   std::string theta_field = "the default rope_theta";
   const auto take_theta = [&](const std::optional<double>& value, std::string field) {
@@ -548,8 +556,12 @@ RopeConfig RopeConfig::from_hf_config(const nlohmann::json& top, HfConfigPart pa
     theta_field = std::move(field);
     return true;
   };
+  if (has_local_theta) {
+    out.theta = local_theta;
+    theta_field = path_of(scope, "rope_local_base_freq");
+  }
   [[maybe_unused]] const bool found_theta =
-      (local_theta && take_theta(local_theta, path_of(scope, "rope_local_base_freq"))) ||
+      has_local_theta ||
       (rope && take_theta(get_number(*rope, rope_name, "rope_theta"), path_of(rope_name, "rope_theta"))) ||
       take_theta(get_number(config, scope, "rope_theta"), path_of(scope, "rope_theta")) ||
       take_theta(get_number(config, scope, "rotary_emb_base"), path_of(scope, "rotary_emb_base"));
