@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vkrope/attention.hpp"
+#include "vkrope/linear_attention.hpp"
 #include "vkrope/rope.hpp"
 
 namespace vkrope::reference {
@@ -34,5 +35,21 @@ namespace vkrope::reference {
 std::vector<double> attention(std::span<const double> q, std::span<const double> k, std::span<const double> v,
                               std::int64_t batch, std::int64_t sq, std::int64_t skv, std::int64_t heads,
                               std::int64_t kv_heads, std::int64_t head_dim, const AttentionConfig& config);
+
+}  // namespace vkrope::reference
+
+namespace vkrope::reference {
+
+// Linear attention in double precision, straight from RoFormer's eq. 19, quadratic on
+// purpose (no state, no chunks): out_m = sum_n (R_m phi(q_m)) . (R_n phi(k_n)) v_n /
+// sum_n phi(q_m) . phi(k_n) over every key n (n <= m when causal), zeros where the
+// normalizer is zero. q [batch, sq, heads, head_dim], k [batch, skv, kv_heads, head_dim],
+// v [batch, skv, kv_heads, value_dim], contiguous row-major. RoPE (config.rope) at
+// config's positions, or at position_offset + index; frequencies at the largest position of
+// q and k. Returns [batch, sq, heads, value_dim].
+std::vector<double> linear_attention(std::span<const double> q, std::span<const double> k, std::span<const double> v,
+                                     std::int64_t batch, std::int64_t sq, std::int64_t skv, std::int64_t heads,
+                                     std::int64_t kv_heads, std::int64_t head_dim, std::int64_t value_dim,
+                                     const LinearAttentionConfig& config, std::int64_t position_offset = 0);
 
 }  // namespace vkrope::reference
