@@ -51,6 +51,7 @@ std::unique_ptr<CliApp> make_app() {
   add(add_demo_command);
   add(add_rope_command);
   add(add_attention_command);
+  add(add_linear_attention_command);
   add(add_conformance_command);
   add(add_bench_command);
   return cli;

@@ -21,6 +21,7 @@
 
 #include "commands.hpp"
 #include "io/npy.hpp"
+#include "npy_operands.hpp"
 #include "rope_flags.hpp"
 #include "vkrope/attention.hpp"
 #include "vkrope/gguf.hpp"
@@ -38,19 +39,6 @@ struct AttentionArgs {
   std::optional<std::int64_t> window;
   RopeFlags rope_flags;
 };
-
-// Q, K or V: a float .npy of rank 3 or 4 (anything else would only fail later, on the
-// device, with a message that no longer names the file).
-io::NpyArray read_operand(const std::string& flag, const std::string& path) {
-  io::NpyArray a = io::read_npy(path);
-  if (a.type != io::NpyType::f32 && a.type != io::NpyType::f16)
-    throw Error(ErrorKind::InvalidArgument, flag + " " + path + ": dtype " + std::string(io::to_string(a.type)) +
-                                                "; expected float32 or float16");
-  if (a.shape.size() != 3 && a.shape.size() != 4)
-    throw Error(ErrorKind::InvalidArgument, flag + " " + path + ": shape " + shape_to_string(a.shape) +
-                                                "; expected [batch, seq, heads, head_dim] or [seq, heads, head_dim]");
-  return a;
-}
 
 // One float32 logit per query head.
 std::vector<float> read_sinks(const std::string& path, std::int64_t heads) {
@@ -70,14 +58,6 @@ void check_gguf_heads(const std::string& path, std::int64_t heads, std::int64_t 
                                                 " query heads over " + std::to_string(model.kv_heads) +
                                                 " kv heads; q and k have " + std::to_string(heads) + " and " +
                                                 std::to_string(kv_heads));
-}
-
-DType dtype_of(io::NpyType type) { return type == io::NpyType::f16 ? DType::f16 : DType::f32; }
-
-Tensor upload(const Context& context, const io::NpyArray& a) {
-  const Tensor t = Tensor::empty(context, dtype_of(a.type), a.shape);
-  t.upload_raw(a.data);
-  return t;
 }
 
 // K or V as the flags ask it stored: the file's own dtype, or converted on the device.

@@ -26,6 +26,7 @@ Run add_demo_command(CLI::App& app, const GlobalOptions& global);
 Run add_bench_command(CLI::App& app, const GlobalOptions& global);
 Run add_rope_command(CLI::App& app, const GlobalOptions& global);
 Run add_attention_command(CLI::App& app, const GlobalOptions& global);
+Run add_linear_attention_command(CLI::App& app, const GlobalOptions& global);
 Run add_conformance_command(CLI::App& app, const GlobalOptions& global);
 
 nlohmann::json device_to_json(const DeviceInfo& info);
