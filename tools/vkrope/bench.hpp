@@ -94,6 +94,13 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
                                          const std::function<void(const BenchResult&)>& on_result = {},
                                          const std::function<void(const std::string&)>& on_slow = {});
 
+// Linear attention with RoPE beside softmax attention (causal, B1 H8 D64, f32, RoPE) at S =
+// 256..65536, softmax dropped once a run takes over 8 s; then the LinearAttentionState
+// decode step beside a KV-cache decode step (H32 Hkv8 D128, f16 cache) at Skv 1k, 8k, 64k.
+// Flops against `peak`; the notes give the speed-ups.
+std::vector<BenchResult> bench_linear(const Context& context, const BenchSettings& settings, const PeakFloor& peak,
+                                      const std::function<void(const BenchResult&)>& on_result = {});
+
 struct AngleError {
   std::int64_t position;
   double vkrope_max_abs_err;   // GPU kernel, relative to max |x|

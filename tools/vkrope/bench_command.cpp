@@ -91,6 +91,26 @@ void print_attention(const Context& context, const BenchSettings& settings, cons
   bench_attention(context, settings, peak, shapes, on_result, on_slow);
 }
 
+// Linear against softmax attention as the sequence grows, then the two decode steps.
+void print_linear(const Context& context, const BenchSettings& settings, const PeakFloor& peak, nlohmann::json& out) {
+  fmt::print("linear attention with RoPE beside softmax (flash) attention, causal, f32 (median of {} runs after {} "
+             "warm-up); GFLOP/s counts each op's own flops, ratio = GFLOP/s / peak {:.1f}\n"
+             "{:<22} {:<40} {:>10} {:>9} {:>7}  {}\n",
+             settings.repetitions, settings.warmup, peak.gflops, "op", "shape", "median ms", "GFLOP/s", "ratio", "note");
+  std::int64_t crossover = 0;
+  double last_linear = 0.0;
+  bench_linear(context, settings, peak, [&](const BenchResult& r) {
+    fmt::print("{:<22} {:<40} {:>10.3f} {:>9.2f} {:>7.3f}  {}\n", r.op, r.name, r.median_ms, r.gflops, r.ratio, r.note);
+    std::fflush(stdout);
+    if (r.op == "linear attention") last_linear = r.median_ms;
+    if (r.op == "softmax attention" && crossover == 0 && last_linear < r.median_ms) crossover = r.skv;
+    out["results"].push_back(to_json(r));
+  });
+  if (crossover) fmt::print("crossover: linear attention is the faster from S = {} (the shortest length swept at "
+                            "which it wins)\n", crossover);
+  out["linear_crossover"] = crossover;
+}
+
 }  // namespace
 
 Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
@@ -105,14 +125,16 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     std::string filter;
   };
   auto args = std::make_shared<Args>();
-  const auto ops = CLI::IsMember({"rope", "attention", "decode", "host", "all"});
+  const auto ops = CLI::IsMember({"rope", "attention", "decode", "host", "linear", "all"});
   // (Named OP: CLI11 2.4 refuses a positional that shares its name with the --op option.)
   sub->add_option("OP", args->op, "which ops: rope, attention (prefill and decode), decode (attention decode only), "
-                                  "host (the host path of a decode step) or all (default)")->check(ops);
+                                  "host (the host path of a decode step), linear (linear against softmax attention as S "
+                                  "grows) or all (default)")->check(ops);
   sub->add_option("--op", args->op_flag, "the same as the positional op")->check(ops);
   sub->add_option("--json", args->json, "also write the results as JSON to this file");
   sub->add_option("--plot", args->plot,
-                  "write PNG charts into this directory: ratio_to_floor.png, decode_time.png, rope_angle_error.png");
+                  "write PNG charts into this directory: ratio_to_floor.png, decode_time.png, linear_vs_softmax.png, "
+                  "rope_angle_error.png");
   sub->add_option("--shape", args->shapes,
                   "time this attention shape instead of the built-in ones (repeatable), e.g. "
                   "b=1,sq=1,skv=8192,h=32,hkv=8,d=128,q=f32,kv=f16,causal=1; keys b, sq, skv, h, hkv, d, q, kv, "
@@ -131,7 +153,7 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     std::string op = !args->op.empty() ? args->op : !args->op_flag.empty() ? args->op_flag : "all";
     std::vector<AttentionBenchShape> shapes = default_attention_shapes();
     if (!args->shapes.empty()) {
-      if (op == "rope" || op == "host")
+      if (op == "rope" || op == "host" || op == "linear")
         throw Error(ErrorKind::InvalidArgument, "bench: --shape gives attention shapes; op is " + op);
       shapes.clear();
       for (const std::string& spec : args->shapes) shapes.push_back(parse_attention_shape(spec));
@@ -172,7 +194,9 @@ Run add_bench_command(CLI::App& app, const GlobalOptions& global) {
     if (op == "all") fmt::print("\n");
     if (op == "host" || op == "all") print_host(context, rope_settings, out);
     if (op == "all") fmt::print("\n");
-    if (op != "rope" && op != "host") print_attention(context, attention_settings, peak, shapes, out);
+    if (op != "rope" && op != "host" && op != "linear") print_attention(context, attention_settings, peak, shapes, out);
+    if (op == "all") fmt::print("\n");
+    if (op == "linear" || op == "all") print_linear(context, attention_settings, peak, out);
     if (!args->json.empty()) io::write_file_atomically(args->json, out.dump(2) + "\n");
     if (!args->plot.empty()) {
       make_output_dir("--plot", args->plot);

@@ -1,4 +1,4 @@
-// bench --plot DIR: the benchmark's JSON drawn as three PNG charts.
+// bench --plot DIR: the benchmark's JSON drawn as PNG charts.
 #include <fmt/format.h>
 
 #include <map>
@@ -55,7 +55,25 @@ std::vector<std::string> write_bench_plots(const std::string& dir, const nlohman
     written.push_back(path);
   }
 
-  // 3. RoPE angle error against position.
+  // 3. Linear against softmax attention: time against sequence length.
+  std::map<std::string, plot::Series> sweep;
+  for (const auto& r : results)
+    if (r["op"] == "linear attention" || r["op"] == "softmax attention") {
+      plot::Series& s = sweep[r["op"].get<std::string>()];
+      s.label = r["op"].get<std::string>() + " (causal, H8 D64, RoPE)";
+      s.x.push_back(r["skv"].get<double>());
+      s.y.push_back(r["median_ms"].get<double>());
+    }
+  if (sweep.size() == 2) {
+    const std::string path = dir + "/linear_vs_softmax.png";
+    plot::line_chart(path,
+                     {.title = "linear vs softmax attention on " + device, .x_label = "sequence length S (tokens)",
+                      .y_label = "median device time, ms", .log_x = true, .log_y = true},
+                     {sweep["linear attention"], sweep["softmax attention"]});
+    written.push_back(path);
+  }
+
+  // 4. RoPE angle error against position.
   if (report.contains("rope_angle_error") && !report["rope_angle_error"].empty()) {
     plot::Series ours{"vkrope kernel", {}, {}}, recipe{"float32 cos(p * f) recipe", {}, {}, true};
     for (const auto& e : report["rope_angle_error"]) {
