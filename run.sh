@@ -25,6 +25,8 @@ packages=(
   libvulkan-dev libvulkan1 libvulkan-volk-dev glslang-tools spirv-tools
   libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
   mesa-vulkan-drivers chromium-common vulkan-validationlayers
+  # samples/live_compass: its window (GLFW, Xlib) and the virtual X server its test starts
+  libglfw3-dev libx11-dev xvfb xauth
 )
 # The fuzzers need clang and its libFuzzer runtime: ./run.sh fuzz, and ./run.sh test, which
 # ends with a short fuzz run (VKROPE_FUZZ_SECONDS per target, default 30; 0 skips it).

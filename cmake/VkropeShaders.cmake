@@ -100,7 +100,8 @@ const std::span<const ShaderEntry> shader_table() {
 endfunction()
 
 # vkrope_spirv_header(TARGET <target> SOURCE <file.comp> VARIABLE <name>): a shader of a
-# program that brings its own kernels (vkrope::Kernel: tests, samples), compiled for Vulkan
+# program that brings its own kernels (vkrope::Kernel: tests, samples) or graphics stages
+# (.vert, .frag: glslang takes the stage from the extension), compiled for Vulkan
 # 1.1 and checked by spirv-val into <build dir>/spirv/<name>.h, which declares
 # `const uint32_t <name>[]` (include <cstdint> first); that directory joins the target's
 # include path.
@@ -113,11 +114,12 @@ function(vkrope_spirv_header)
   add_custom_command(
     OUTPUT ${header}
     COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 --quiet -I${VKROPE_SHADER_INCLUDE_DIR}
-            --vn ${ARG_VARIABLE} -o ${header} ${src}
+            --vn ${ARG_VARIABLE} --depfile ${header}.d -o ${header} ${src}
     COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 --quiet -I${VKROPE_SHADER_INCLUDE_DIR}
             -o ${dir}/${ARG_VARIABLE}.spv ${src}
     COMMAND ${SPIRV_VAL} --target-env vulkan1.1 ${dir}/${ARG_VARIABLE}.spv
     DEPENDS ${src}
+    DEPFILE ${header}.d  # an edited #include rebuilds the header
     COMMENT "Compiling ${ARG_SOURCE} to ${ARG_VARIABLE}.h"
     VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE ${header})

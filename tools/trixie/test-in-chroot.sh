@@ -59,7 +59,8 @@ in_chroot() {
 # from backports.
 in_chroot 'apt-get update -qq && apt-get install -y -qq --no-install-recommends >/dev/null \
   cmake ninja-build g++ pkg-config git libvulkan-dev libvulkan1 libvulkan-volk-dev glslang-tools spirv-tools \
-  libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev vulkan-validationlayers && \
+  libgtest-dev nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev vulkan-validationlayers \
+  libglfw3-dev libx11-dev xvfb xauth && \
   apt-get install -y -qq --no-install-recommends -t trixie-backports mesa-vulkan-drivers >/dev/null'
 in_chroot 'dpkg-query -W -f="run.sh: trixie: \${Package} \${Version}\n" mesa-vulkan-drivers glslang-tools g++ libvulkan-dev'
 
