@@ -1,8 +1,8 @@
 #version 450
 // linear_attention_scan.comp: carries linear attention's running sums across the chunks of
-// one segment. For every element i of a [batch, kv_heads, dim, value_dim + 1] state:
+// one segment. For every element i of a state (S then z, `elements` floats):
 //   running = ZERO_START ? 0 : state[i]
-//   for each chunk c:  t = sums[c][i];  if EXCLUSIVE: sums[c][i] = running;  running += t
+//   for each chunk c:  t = sums[c * chunk_stride + i];  if EXCLUSIVE: that = running;  running += t
 //   state[i] = running
 // Causal calls keep the exclusive prefixes (what each chunk's queries see of earlier
 // tokens); non-causal ones only total the keys.
@@ -15,7 +15,7 @@
 #include "workgroup.glsl"
 
 layout(push_constant) uniform ScanPush {
-  uint elements, chunks;
+  uint elements, chunks, chunk_stride;
   uint flags;  // 1: ZERO_START, 2: EXCLUSIVE
 } pc;
 
@@ -28,8 +28,8 @@ void main() {
   for (uint i = gl_GlobalInvocationID.x; i < pc.elements; i += stride) {
     float running = zero_start ? 0.0 : state[i];
     for (uint c = 0u; c < pc.chunks; ++c) {
-      const float t = sums[c * pc.elements + i];
-      if (exclusive) sums[c * pc.elements + i] = running;
+      const float t = sums[c * pc.chunk_stride + i];
+      if (exclusive) sums[c * pc.chunk_stride + i] = running;
       running += t;
     }
     state[i] = running;

@@ -74,7 +74,7 @@ class LinearAttentionState {
   std::int64_t tokens() const noexcept { return tokens_; }
   std::uint64_t bytes() const noexcept;
 
-  // [B, Hkv, head_dim, value_dim + 1] f32: S with z as its last column.
+  // All of the state, f32: S [B, Hkv, head_dim, value_dim] followed by z [B, Hkv, head_dim].
   const Tensor& sums() const noexcept { return sums_; }
   Tensor s() const;  // [B, Hkv, head_dim, value_dim] (a view of sums())
   Tensor z() const;  // [B, Hkv, head_dim] (a view of sums())

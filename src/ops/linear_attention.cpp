@@ -30,21 +30,21 @@ struct FeaturePush {
 static_assert(sizeof(FeaturePush) == 36);
 // Mirrors ChunkSumsPush in shaders/linear_attention_chunk_sums.comp.
 struct ChunkSumsPush {
-  std::uint32_t batch, tokens, kv_heads, dim, value_dim, chunk, chunks;
+  std::uint32_t batch, tokens, kv_heads, dim, value_dim, chunk, chunks, chunk_stride;
 };
-static_assert(sizeof(ChunkSumsPush) == 28);
+static_assert(sizeof(ChunkSumsPush) == 32);
 // Mirrors ScanPush in shaders/linear_attention_scan.comp.
 struct ScanPush {
-  std::uint32_t elements, chunks, flags;
+  std::uint32_t elements, chunks, chunk_stride, flags;
 };
-static_assert(sizeof(ScanPush) == 12);
+static_assert(sizeof(ScanPush) == 16);
 constexpr std::uint32_t kZeroStart = 1, kExclusive = 2;
 // Mirrors OutputPush in shaders/linear_attention_output.comp.
 struct OutputPush {
-  std::uint32_t batch, tokens, heads, kv_heads, dim, value_dim, token0, causal;
+  std::uint32_t batch, tokens, heads, kv_heads, dim, value_dim, token0, causal, chunk_stride;
   std::uint32_t out[4];  // offset, batch, seq, head strides
 };
-static_assert(sizeof(OutputPush) == 48 && offsetof(OutputPush, out) == 32);
+static_assert(sizeof(OutputPush) == 52 && offsetof(OutputPush, out) == 36);
 
 constexpr std::uint32_t kPhiIdentity = 0, kPhiElu1 = 1, kPhiRelu = 2;
 
@@ -82,7 +82,7 @@ class Recorder {
         qr_(config.rope ? temporary(p_.heads, p_.dim) : qf_),
         kr_(config.rope ? temporary(p_.kv_heads, p_.dim) : kf_),
         sums_(Tensor::empty(state_.context, DType::f32,
-                            {chunks(tokens_) * static_cast<std::int64_t>(p_.state_elements)})) {}
+                            {chunks(tokens_) * static_cast<std::int64_t>(p_.chunk_stride)})) {}
 
   // phi(src[:, token0 : token0 + tokens]) into the front of dst.
   void features(const Tensor& src, const Layout4& l, std::int64_t token0, std::int64_t tokens, const Tensor& dst,
@@ -137,12 +137,16 @@ class Recorder {
     push.value_dim = u32(p_.value_dim, "value_dim");
     push.chunk = u32(p_.chunk, "chunk");
     push.chunks = u32(chunks(tokens), "chunks");
-    const auto& pipeline = state_.ctx.pipelines->get({"linear_attention_chunk_sums", 4, sizeof(ChunkSumsPush), {wg_}});
+    push.chunk_stride = u32(static_cast<std::int64_t>(p_.chunk_stride), "chunk stride");
+    const auto& pipeline =
+        state_.ctx.pipelines->get({"linear_attention_chunk_sums", 4, sizeof(ChunkSumsPush), {wg_, vec4()}});
     const detail::Binding bindings[] = {
         detail::reads(front(kr_, p_.batch, tokens, p_.kv_heads, p_.dim)),
         detail::reads(front(kf_, p_.batch, tokens, p_.kv_heads, p_.dim)),
         detail::reads(front(vf_, p_.batch, tokens, p_.kv_heads, p_.value_dim)), detail::writes(sums_view(tokens))};
-    const std::uint64_t items = static_cast<std::uint64_t>(chunks(tokens)) * p_.state_elements;
+    const auto groups = static_cast<std::uint64_t>((p_.value_dim + 3) / 4 + 1);  // column groups of S, then z
+    const std::uint64_t items =
+        static_cast<std::uint64_t>(chunks(tokens) * p_.batch * p_.kv_heads * p_.dim) * groups;
     state_.dispatch(pipeline, bindings, &push, {detail::grid_groups(info_, items, wg_), 1, 1},
                     "linear_attention chunk sums");
   }
@@ -152,6 +156,7 @@ class Recorder {
     ScanPush push{};
     push.elements = u32(static_cast<std::int64_t>(p_.state_elements), "state elements");
     push.chunks = u32(chunks(tokens), "chunks");
+    push.chunk_stride = u32(static_cast<std::int64_t>(p_.chunk_stride), "chunk stride");
     push.flags = (zero_start ? kZeroStart : 0u) | (exclusive ? kExclusive : 0u);
     const auto& pipeline = state_.ctx.pipelines->get({"linear_attention_scan", 2, sizeof(ScanPush), {wg_}});
     detail::Binding sums = detail::reads(sums_view(tokens));
@@ -174,10 +179,11 @@ class Recorder {
     push.value_dim = u32(p_.value_dim, "value_dim");
     push.token0 = u32(token0, "token");
     push.causal = total ? 0u : 1u;
+    push.chunk_stride = u32(static_cast<std::int64_t>(p_.chunk_stride), "chunk stride");
     detail::fill_strides(push.out, p_.out, "linear_attention");
     const std::string shader = "linear_attention_output" + storage_suffix(p_.storage);
     const auto chunk = static_cast<std::uint32_t>(p_.chunk);
-    const auto& pipeline = state_.ctx.pipelines->get({shader, 7, sizeof(OutputPush), {wg_, chunk}});
+    const auto& pipeline = state_.ctx.pipelines->get({shader, 7, sizeof(OutputPush), {wg_, chunk, vec4()}});
     // Without causal the key temporaries hold another segment's keys (unread): bound for
     // form's sake, at the queries' token count clamped to what they hold.
     const std::int64_t key_tokens = total ? std::min(tokens, kf_.shape()[1]) : tokens;
@@ -195,6 +201,8 @@ class Recorder {
                     "linear_attention output");
   }
 
+  // 16-byte accesses of v and the sums (linear_attention_chunk_sums.comp, _output.comp).
+  std::uint32_t vec4() const { return p_.value_dim % 4 == 0 ? 1u : 0u; }
   std::uint32_t phi() const { return config_.feature == LinearFeature::Relu ? kPhiRelu : kPhiElu1; }
   const Tensor& qf() const { return qf_; }
   const Tensor& kf() const { return kf_; }
@@ -206,7 +214,7 @@ class Recorder {
     return Tensor::empty(state_.context, DType::f32, {p_.batch, tokens_, heads, dim});
   }
   Tensor sums_view(std::int64_t tokens) const {
-    return sums_.view({chunks(tokens) * static_cast<std::int64_t>(p_.state_elements)}, {1});
+    return sums_.view({chunks(tokens) * static_cast<std::int64_t>(p_.chunk_stride)}, {1});
   }
 
   detail::BatchState& state_;
@@ -233,7 +241,7 @@ Tensor zeroed_state(const Context& context, std::int64_t batch, std::int64_t kv_
     throw Error(ErrorKind::InvalidArgument, "LinearAttentionState: batch " + std::to_string(batch) + ", kv_heads " +
                                                 std::to_string(kv_heads) + ", head_dim " + std::to_string(head_dim) +
                                                 ", value_dim " + std::to_string(value_dim) + "; expected each >= 1");
-  Tensor sums = Tensor::empty(context, DType::f32, {batch, kv_heads, head_dim, value_dim + 1});
+  Tensor sums = Tensor::empty(context, DType::f32, {batch * kv_heads * head_dim * (value_dim + 1)});
   sums.fill_bytes(0);
   return sums;
 }
@@ -251,13 +259,13 @@ LinearAttentionState::LinearAttentionState(const Context& context, std::int64_t 
 std::uint64_t LinearAttentionState::bytes() const noexcept { return sums_.span_bytes(); }
 
 Tensor LinearAttentionState::s() const {
-  const std::int64_t w = value_dim_ + 1;
-  return sums_.view({batch_, kv_heads_, head_dim_, value_dim_}, {kv_heads_ * head_dim_ * w, head_dim_ * w, w, 1});
+  return sums_.view({batch_, kv_heads_, head_dim_, value_dim_},
+                    {kv_heads_ * head_dim_ * value_dim_, head_dim_ * value_dim_, value_dim_, 1});
 }
 
 Tensor LinearAttentionState::z() const {
-  const std::int64_t w = value_dim_ + 1;
-  return sums_.view({batch_, kv_heads_, head_dim_}, {kv_heads_ * head_dim_ * w, head_dim_ * w, w}, value_dim_);
+  return sums_.view({batch_, kv_heads_, head_dim_}, {kv_heads_ * head_dim_, head_dim_, 1},
+                    batch_ * kv_heads_ * head_dim_ * value_dim_);
 }
 
 void LinearAttentionState::reset() {

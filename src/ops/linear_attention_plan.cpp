@@ -155,7 +155,8 @@ LinearAttentionPlan plan_linear_attention(const DeviceInfo& info, const LinearAt
       4ull * static_cast<std::uint64_t>(p.batch) *
       static_cast<std::uint64_t>((p.heads + p.kv_heads) * p.dim * (rope ? 2 : 1) + p.kv_heads * p.value_dim);
   p.state_elements = static_cast<std::uint64_t>(p.batch * p.kv_heads * p.dim * (p.value_dim + 1));
-  const std::uint64_t per_chunk = 4ull * p.state_elements;
+  p.chunk_stride = (p.state_elements + 3) / 4 * 4;
+  const std::uint64_t per_chunk = 4ull * p.chunk_stride;
   const auto chunk = static_cast<std::uint64_t>(p.chunk);
   const std::uint64_t budget = scratch_limit ? scratch_limit.load() : kMaxLinearAttentionScratch;
   std::uint64_t chunks = std::max<std::uint64_t>(1, budget / (per_token * chunk + per_chunk));

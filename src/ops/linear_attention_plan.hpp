@@ -43,8 +43,10 @@ struct LinearAttentionPlan {
   // Positions for RoPE (empty without it): [Sq] and [Skv].
   std::vector<std::int64_t> query_positions, key_positions;
   std::int64_t max_position = 0;
-  // Elements of one state: batch * kv_heads * dim * (value_dim + 1).
+  // Floats of one state (S, then z): batch * kv_heads * dim * (value_dim + 1); and of one
+  // chunk's sums, rounded up to a multiple of 4 (16-byte aligned chunks).
   std::uint64_t state_elements = 0;
+  std::uint64_t chunk_stride = 0;
 };
 
 // Validates the call (throws InvalidArgument / Unsupported naming the problem) and plans
