@@ -19,7 +19,8 @@ using nlohmann::json;
 const char* kFewCases =
     "--case rope/yarn/neox/f32/partial/far/forward --case rope/llama3/interleaved/f16/full/far/inverse "
     "--case attention/prefill/sq7-skv63/h8-1/d72/f32/causal --case attention/decode/sq1-skv1000/h8-2/d128/qf32-kvf16 "
-    "--case attention/option/all/prefill/f16 --case kv_cache/decode20/neox/f16";
+    "--case attention/option/all/prefill/f16 --case kv_cache/decode20/neox/f16 "
+    "--case position_embedding/learned/f16-table-f32/bsd/clamp --case linear_attention/decode-state/f16";
 
 std::size_t expected_devices() {
   const char* n = std::getenv("VKROPE_EXPECTED_DEVICES");
@@ -35,11 +36,14 @@ TEST(ConformanceMatrix, IdsAreUniqueAndQuickIsASubsetOfEveryFamily) {
     if (c.quick) quick_families.insert(c.op);
     EXPECT_TRUE(c.params.is_object()) << c.id;
   }
-  EXPECT_EQ(families, (std::set<std::string>{"rope", "attention", "attention_decode", "kv_cache"}));
+  EXPECT_EQ(families, (std::set<std::string>{"rope", "position_embedding", "attention", "attention_decode", "kv_cache",
+                                             "linear_attention"}));
   EXPECT_EQ(quick_families, families);
   const auto quick = conformance::select_cases(true, {});
   EXPECT_LT(quick.size(), cases.size() / 5);
   EXPECT_EQ(conformance::select_cases(false, {"kv_cache"}).size(), 14u);
+  EXPECT_EQ(conformance::select_cases(false, {"position_embedding"}).size(), 24u);
+  EXPECT_EQ(conformance::select_cases(false, {"linear_attention"}).size(), 14u);
   EXPECT_THROW(conformance::select_cases(false, {"kv_cach"}), Error);  // a prefix must end at a '/'
   EXPECT_EQ(conformance::case_seed(7, "a"), conformance::case_seed(7, "a"));
   EXPECT_NE(conformance::case_seed(7, "a"), conformance::case_seed(7, "b"));
@@ -51,7 +55,7 @@ TEST_F(CliTest, ConformanceWritesTheReportForEveryDevice) {
   const CliRun r = run(std::string("conformance --device all --validation --seed 12345 --json ") + report + " " +
                        kFewCases);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("6 of 6 cases passed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("8 of 8 cases passed"), std::string::npos) << r.out;
   const json j = json::parse(slurp(report));
   EXPECT_TRUE(j["vkrope_version"].is_string());
   EXPECT_TRUE(j["git_revision"].is_string());
@@ -61,11 +65,11 @@ TEST_F(CliTest, ConformanceWritesTheReportForEveryDevice) {
     for (const char* key : {"name", "driver_name", "driver_info", "api_version", "emulation"})
       EXPECT_TRUE(d[key].is_string()) << key;
     EXPECT_TRUE(d["vendor_id"].is_number_unsigned());
-    EXPECT_EQ(d["summary"]["cases"], 6);
-    EXPECT_EQ(d["summary"]["passed"], 6);
+    EXPECT_EQ(d["summary"]["cases"], 8);
+    EXPECT_EQ(d["summary"]["passed"], 8);
     EXPECT_EQ(d["summary"]["failed"], 0);
     EXPECT_GT(d["summary"]["worst_rel_err"].get<double>(), 0.0);  // random inputs are never exact
-    ASSERT_EQ(d["cases"].size(), 6u);
+    ASSERT_EQ(d["cases"].size(), 8u);
     for (const json& c : d["cases"]) {
       EXPECT_TRUE(c["id"].is_string());
       EXPECT_TRUE(c["op"].is_string());

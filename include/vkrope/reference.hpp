@@ -8,6 +8,7 @@
 
 #include "vkrope/attention.hpp"
 #include "vkrope/linear_attention.hpp"
+#include "vkrope/position_embedding.hpp"
 #include "vkrope/rope.hpp"
 
 namespace vkrope::reference {
@@ -51,5 +52,19 @@ std::vector<double> linear_attention(std::span<const double> q, std::span<const 
                                      std::int64_t batch, std::int64_t sq, std::int64_t skv, std::int64_t heads,
                                      std::int64_t kv_heads, std::int64_t head_dim, std::int64_t value_dim,
                                      const LinearAttentionConfig& config, std::int64_t position_offset = 0);
+
+}  // namespace vkrope::reference
+
+namespace vkrope::reference {
+
+// Absolute position embeddings in double precision, from the formula (sin / cos of
+// p / base^(2i/d) evaluated in double, or the table's row p): out = x * x_scale + PE.
+// x [batch, seq, d] contiguous row-major; positions has batch * seq entries (token (b, s)
+// at positions[b * seq + s]); table [max_positions, d] row-major for Learned (clamp takes
+// its last row for positions past it), empty for Sinusoidal. Returns [batch, seq, d].
+std::vector<double> position_embedding(std::span<const double> x, std::int64_t batch, std::int64_t seq,
+                                       std::int64_t d, const PositionEmbeddingConfig& config,
+                                       std::span<const std::int64_t> positions,
+                                       std::span<const double> table = {});
 
 }  // namespace vkrope::reference

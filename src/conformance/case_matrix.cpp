@@ -7,6 +7,8 @@
 #include "conformance/attention_case.hpp"
 #include "conformance/kv_decode_case.hpp"
 #include "conformance/kv_layout_case.hpp"
+#include "conformance/linear_attention_case.hpp"
+#include "conformance/position_embedding_case.hpp"
 #include "conformance/rope_case.hpp"
 
 namespace vkrope::conformance {
@@ -139,6 +141,73 @@ void add_rope_stream_cases(std::vector<Case>& cases) {
               cases.push_back(std::move(k));
             }
   }
+}
+
+// --- Absolute position embeddings ------------------------------------------------------------
+
+// Sinusoidal: x f32 / f16 x [B, S, d] / [S, d] x positions near 0 / up to 2^24; learned: x
+// f32 / f16 x table f32 / f16 x [B, S, d] / [S, d] x within the table / clamped: 24 cases.
+// The position form, strided views, in place and the sqrt(d) scale cycle through them.
+// Quick: one case per storage pairing (f32, f16, f32 x over an f16 table and the reverse).
+void add_position_embedding_cases(std::vector<Case>& cases) {
+  int index = 0;
+  for (PositionEmbeddingKind kind : {PositionEmbeddingKind::Sinusoidal, PositionEmbeddingKind::Learned})
+    for (DType x_dtype : {DType::f32, DType::f16})
+      for (DType table_dtype : {DType::f32, DType::f16})
+        for (bool three_dim : {true, false})
+          for (bool far_or_clamp : {false, true}) {
+            const bool learned = kind == PositionEmbeddingKind::Learned;
+            if (!learned && table_dtype == DType::f16) continue;
+            PositionEmbeddingCase c;
+            c.kind = kind;
+            c.x_dtype = x_dtype;
+            c.table_dtype = table_dtype;
+            c.three_dim = three_dim;
+            c.clamp = learned && far_or_clamp;
+            c.max_position = far_or_clamp ? std::int64_t{1} << 24 : 64;
+            c.positions = static_cast<PositionMode>(index % 3);
+            c.strided = index % 4 == 1;
+            c.in_place = index % 4 == 2;
+            c.scale = index % 2 == 1;
+            ++index;
+            const std::string storage = std::string(to_string(x_dtype)) +
+                                        (learned && table_dtype != x_dtype ? "/" + std::string(to_string(table_dtype)) : "");
+            Case k;
+            k.id = "position_embedding/" + std::string(to_string(kind)) + "/" + std::string(to_string(x_dtype)) +
+                   (learned ? "-table-" + std::string(to_string(table_dtype)) : "") + "/" + (three_dim ? "bsd" : "sd") +
+                   "/" + (learned ? (far_or_clamp ? "clamp" : "in-table") : (far_or_clamp ? "far" : "near"));
+            k.op = "position_embedding";
+            k.storage = storage;
+            static const char* modes[] = {"shared", "per-batch", "offset"};
+            k.params = {{"kind", to_string(kind)},       {"x_dtype", to_string(x_dtype)},
+                        {"batch", three_dim ? c.batch : 1}, {"seq", c.seq},
+                        {"d", c.dim},                      {"three_dim", three_dim},
+                        {"positions", modes[static_cast<int>(c.positions)]},
+                        {"strided", c.strided},            {"in_place", c.in_place},
+                        {"x_scale", c.config().x_scale}};
+            if (learned) {
+              k.params["table_dtype"] = to_string(table_dtype);
+              k.params["table_rows"] = c.table_rows;
+              k.params["clamp"] = c.clamp;
+            } else {
+              k.params["base"] = c.base;
+              k.params["max_position"] = c.max_position;
+            }
+            // One per storage pairing, far or clamped, [B, S, d] for f16 x and [S, d] for f32 x.
+            k.quick = far_or_clamp && three_dim == (x_dtype == DType::f16) && (!learned || table_dtype != x_dtype);
+            k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
+              const PositionEmbeddingResult r = run_position_embedding_case(ctx, c, rng);
+              CaseOutcome o;
+              o.rel_err = r.rel_err;
+              o.max_abs_err = r.max_abs_err;
+              o.metric = "max_abs_err";  // position_embedding_check.hpp; rel_err is bounded too
+              o.tolerance = r.max_abs_tolerance * scale;
+              o.passed = r.max_abs_err <= o.tolerance && r.rel_err <= r.rel_tolerance * scale && r.untouched;
+              o.detail = r.detail;
+              return o;
+            };
+            cases.push_back(std::move(k));
+          }
 }
 
 // --- Attention -------------------------------------------------------------------------------
@@ -348,6 +417,82 @@ void add_kv_format_cases(std::vector<Case>& cases) {
     }
 }
 
+// --- Linear attention --------------------------------------------------------------------------
+
+// Non-causal (Sq != Skv) and causal (GQA, Dv != D, several chunks) x f32 / f16 x no RoPE /
+// neox / interleaved with YaRN, the feature map alternating: 12 cases; and decode through a
+// LinearAttentionState after a prefill, f32 and f16: 2. Quick: a causal f32 case with RoPE
+// and a non-causal f16 one.
+void add_linear_attention_cases(std::vector<Case>& cases) {
+  int index = 0;
+  const auto add = [&](const LinearAttentionCase& c, const std::string& id, bool quick) {
+    Case k;
+    k.id = id;
+    k.op = "linear_attention";
+    k.storage = std::string(to_string(c.dtype));
+    k.params = {{"batch", c.batch},
+                {"sq", c.sq},
+                {"skv", c.skv},
+                {"heads", c.heads},
+                {"kv_heads", c.kv_heads},
+                {"head_dim", c.dim},
+                {"value_dim", c.value_dim},
+                {"causal", c.config.causal},
+                {"feature", to_string(c.config.feature)},
+                {"rope", c.config.rope ? json{{"layout", to_string(c.config.rope->layout)},
+                                              {"scaling", to_string(c.config.rope->scaling.type)}}
+                                       : json(nullptr)},
+                {"decode_after", c.decode ? json(c.prefill) : json(nullptr)}};
+    k.quick = quick;
+    k.run = [c](const Context& ctx, std::mt19937& rng, double scale) {
+      const LinearAttentionResult r = run_linear_attention_case(ctx, c, rng);
+      return relative_outcome(r.report, linear_attention_case_tolerance(c) * scale, r.guard_intact);
+    };
+    cases.push_back(std::move(k));
+  };
+  for (bool causal : {false, true})
+    for (DType dtype : {DType::f32, DType::f16})
+      for (const char* rope : {"none", "neox", "interleaved-yarn"}) {
+        LinearAttentionCase c;
+        c.dtype = dtype;
+        c.config.causal = causal;
+        c.config.feature = index++ % 2 ? LinearFeature::Relu : LinearFeature::Elu1;
+        if (causal) {
+          c.batch = 2, c.sq = c.skv = 70, c.heads = 8, c.kv_heads = 2, c.dim = 64, c.value_dim = 48;
+        } else {
+          c.sq = 33, c.skv = 90, c.heads = 4, c.kv_heads = 4, c.dim = 32, c.value_dim = 32;
+        }
+        if (std::string(rope) != "none") {
+          RopeConfig r;
+          r.head_dim = c.dim;
+          if (std::string(rope) == "interleaved-yarn") {
+            r.layout = RopeLayout::Interleaved;
+            r.scaling.type = RopeScalingType::Yarn;
+            r.scaling.factor = 4.0;
+            r.max_position_embeddings = 256;
+            r.scaling.original_max_position_embeddings = 64;
+          }
+          c.config.rope = r;
+        }
+        const std::string id = "linear_attention/" + std::string(causal ? "causal" : "full") + "/" +
+                               std::string(to_string(dtype)) + "/" + rope + "/" +
+                               std::string(to_string(c.config.feature));
+        add(c, id, (causal && dtype == DType::f32 && std::string(rope) == "neox") ||
+                       (!causal && dtype == DType::f16 && std::string(rope) == "none"));
+      }
+  for (DType dtype : {DType::f32, DType::f16}) {
+    LinearAttentionCase c;
+    c.dtype = dtype;
+    c.sq = c.skv = 40;
+    c.decode = true;
+    c.prefill = 24;
+    c.config.causal = true;
+    c.config.rope = RopeConfig{};
+    c.config.rope->head_dim = c.dim;
+    add(c, "linear_attention/decode-state/" + std::string(to_string(dtype)), false);
+  }
+}
+
 // --- KvCache ---------------------------------------------------------------------------------
 
 void add_kv_cache_cases(std::vector<Case>& cases) {
@@ -426,12 +571,14 @@ std::vector<Case> build_cases() {
   std::vector<Case> cases;
   add_rope_cases(cases);
   add_rope_stream_cases(cases);
+  add_position_embedding_cases(cases);
   add_prefill_cases(cases);
   add_decode_cases(cases);
   add_option_cases(cases);
   add_kv_format_cases(cases);
   add_kv_cache_cases(cases);
   add_kv_layout_cases(cases);
+  add_linear_attention_cases(cases);
   std::set<std::string> ids;
   for (const Case& c : cases)
     if (!ids.insert(c.id).second) throw std::logic_error("conformance: duplicate case id " + c.id);

@@ -50,6 +50,7 @@ std::unique_ptr<CliApp> make_app() {
   add(add_devices_command);
   add(add_demo_command);
   add(add_rope_command);
+  add(add_position_embedding_command);
   add(add_attention_command);
   add(add_linear_attention_command);
   add(add_conformance_command);

@@ -25,6 +25,7 @@ Run add_devices_command(CLI::App& app, const GlobalOptions& global);
 Run add_demo_command(CLI::App& app, const GlobalOptions& global);
 Run add_bench_command(CLI::App& app, const GlobalOptions& global);
 Run add_rope_command(CLI::App& app, const GlobalOptions& global);
+Run add_position_embedding_command(CLI::App& app, const GlobalOptions& global);
 Run add_attention_command(CLI::App& app, const GlobalOptions& global);
 Run add_linear_attention_command(CLI::App& app, const GlobalOptions& global);
 Run add_conformance_command(CLI::App& app, const GlobalOptions& global);
