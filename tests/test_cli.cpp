@@ -15,6 +15,7 @@
 
 #include "io/npy.hpp"
 #include "support/cli_fixture.hpp"
+#include "support/cli_npy_fixture.hpp"
 #include "support/device_matrix.hpp"
 #include "support/gguf_writer.hpp"
 #include "vkrope/check.hpp"
@@ -324,19 +325,8 @@ struct StoredQkv {
   std::vector<double> q, k, v;
 };
 
-class CliAttentionTest : public CliTest {
+class CliAttentionTest : public CliNpyTest {
  protected:
-  // Random values in [-1, 1] written as `type`, returned as read back.
-  std::vector<double> write_random(const std::string& name, io::NpyType type, const std::vector<std::int64_t>& shape) {
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::size_t n = 1;
-    for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
-    std::vector<float> values(n);
-    for (float& x : values) x = dist(rng_);
-    io::write_npy_floats(path(name), type, shape, values);
-    const std::vector<float> stored = io::to_floats(io::read_npy(path(name)));
-    return {stored.begin(), stored.end()};
-  }
 
   StoredQkv write_qkv(const AttentionDims& d, io::NpyType q_type, io::NpyType kv_type) {
     return {write_random("q.npy", q_type, d.q_shape()), write_random("k.npy", kv_type, d.kv_shape()),
@@ -367,8 +357,6 @@ class CliAttentionTest : public CliTest {
     EXPECT_LE(report.rel_err, 1e-5) << flags << ": " << report.to_string() << " (seed " << seed_ << ")";
   }
 
-  std::uint32_t seed_ = fresh_seed();
-  std::mt19937 rng_{seed_};
 };
 
 TEST_F(CliAttentionTest, MatchesTheReference) {

@@ -7,6 +7,7 @@
 
 #include "io/npy.hpp"
 #include "support/cli_fixture.hpp"
+#include "support/cli_npy_fixture.hpp"
 #include "support/device_matrix.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/reference.hpp"
@@ -14,25 +15,12 @@
 namespace vkrope::test {
 namespace {
 
-class CliLinearAttentionTest : public CliTest {
+class CliLinearAttentionTest : public CliNpyTest {
  protected:
-  // Random values in [-1, 1] written as `type`, returned as read back.
-  std::vector<double> write_random(const std::string& name, io::NpyType type, const std::vector<std::int64_t>& shape) {
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::size_t n = 1;
-    for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
-    std::vector<float> values(n);
-    for (float& x : values) x = dist(rng_);
-    io::write_npy_floats(path(name), type, shape, values);
-    const std::vector<float> stored = io::to_floats(io::read_npy(path(name)));
-    return {stored.begin(), stored.end()};
-  }
   std::string files(const std::string& out) const {
     return "linear-attention --q " + path("q.npy") + " --k " + path("k.npy") + " --v " + path("v.npy") +
            " --output " + out;
   }
-  std::uint32_t seed_ = fresh_seed();
-  std::mt19937 rng_{seed_};
 };
 
 TEST_F(CliLinearAttentionTest, MatchesTheReference) {

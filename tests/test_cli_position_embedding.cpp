@@ -6,27 +6,14 @@
 
 #include "io/npy.hpp"
 #include "support/cli_fixture.hpp"
+#include "support/cli_npy_fixture.hpp"
 #include "vkrope/check.hpp"
 #include "vkrope/reference.hpp"
 
 namespace vkrope::test {
 namespace {
 
-class CliPositionEmbeddingTest : public CliTest {
- protected:
-  // Random values in [-1, 1] written as `type`, returned as read back (f16 rounded).
-  std::vector<double> write_random(const std::string& name, io::NpyType type, const std::vector<std::int64_t>& shape) {
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::size_t n = 1;
-    for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
-    std::vector<float> values(n);
-    for (float& v : values) v = dist(rng_);
-    io::write_npy_floats(path(name), type, shape, values);
-    const std::vector<float> stored = io::to_floats(io::read_npy(path(name)));
-    return {stored.begin(), stored.end()};
-  }
-  std::mt19937 rng_{fresh_seed()};
-};
+using CliPositionEmbeddingTest = CliNpyTest;
 
 // Sinusoidal over [batch, seq, d] f32 at per-batch positions near 2^24, x scaled by sqrt(d):
 // the f32 bound (2e-6 of max |reference|).
