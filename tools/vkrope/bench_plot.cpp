@@ -67,7 +67,9 @@ std::vector<std::string> write_bench_plots(const std::string& dir, const nlohman
   if (sweep.size() == 2) {
     const std::string path = dir + "/linear_vs_softmax.png";
     plot::line_chart(path,
-                     {.title = "linear vs softmax attention on " + device, .x_label = "sequence length S (tokens)",
+                     // The device's first word: the whole name would not fit beside the title.
+                     {.title = "linear vs softmax attention, " + device.substr(0, device.find(' ')),
+                      .x_label = "sequence length S (tokens)",
                       .y_label = "median device time, ms", .log_x = true, .log_y = true},
                      {sweep["linear attention"], sweep["softmax attention"]});
     written.push_back(path);
