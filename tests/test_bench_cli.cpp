@@ -68,6 +68,31 @@ TEST_F(CliTest, BenchRopeReportsTheAngleErrorTable) {
   EXPECT_EQ(png_size(plots + "/ratio_to_floor.png"), std::make_pair(1500, 256 + 30 * 2));
 }
 
+// bench linear at the first two lengths (the filter "S256 " also matches no decode shape):
+// both ops at 256, linear alone at 512 (softmax runs at a length only after the half
+// length), the crossover key, and the time-against-length chart.
+TEST_F(CliTest, BenchLinearTimesBothOpsAndSkipsSoftmaxPastTheFilter) {
+  const std::string report = path("linear.json"), plots = path("plots");
+  const CliRun r = run("bench linear --filter 'S256 ' --repetitions 1 --json " + report + " --plot " + plots);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const json j = json::parse(slurp(report));
+  ASSERT_EQ(j["results"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["results"][0]["op"], "linear attention");
+  EXPECT_EQ(j["results"][1]["op"], "softmax attention");
+  for (const json& x : j["results"]) {
+    EXPECT_EQ(x["skv"], 256);
+    EXPECT_GT(x["median_ms"].get<double>(), 0.0);
+  }
+  EXPECT_TRUE(j["linear_crossover"].is_number_integer());
+  EXPECT_EQ(png_size(plots + "/linear_vs_softmax.png"), std::make_pair(1000, 600));
+
+  const CliRun longer = run("bench linear --filter 'S512 ' --repetitions 1 --json " + report);
+  ASSERT_EQ(longer.code, 0) << longer.out << longer.err;
+  const json k = json::parse(slurp(report));
+  ASSERT_EQ(k["results"].size(), 1u) << k.dump();
+  EXPECT_EQ(k["results"][0]["op"], "linear attention");
+}
+
 TEST_F(CliTest, BenchBadInputExitsTwoBeforeRunning) {
   const std::string out = path("never.json");
   expect_usage_error("bench --shape b=1,h=8 --json " + out, "sq is missing", out);

@@ -95,7 +95,8 @@ std::vector<BenchResult> bench_attention(const Context& context, const BenchSett
                                          const std::function<void(const std::string&)>& on_slow = {});
 
 // Linear attention with RoPE beside softmax attention (causal, B1 H8 D64, f32, RoPE) at S =
-// 256..65536, softmax dropped once a run takes over 8 s; then the LinearAttentionState
+// 256..65536, softmax dropped once a run takes over 8 s (and run at a length only if it ran
+// at half of it, so a filtered long length runs linear attention only); then the LinearAttentionState
 // decode step beside a KV-cache decode step (H32 Hkv8 D128, f16 cache) at Skv 1k, 8k, 64k.
 // Flops against `peak`; the notes give the speed-ups.
 std::vector<BenchResult> bench_linear(const Context& context, const BenchSettings& settings, const PeakFloor& peak,
