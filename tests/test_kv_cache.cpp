@@ -107,6 +107,31 @@ TEST_P(KvCacheTest, HundredDecodeStepsEqualOnePrefill) {
   }
 }
 
+// attend() takes q and out [Sq, H, D] as the header says (a cache of one sequence), with the
+// same result as [1, Sq, H, D]; a cache of several sequences asks for the batch dimension.
+TEST_P(KvCacheTest, AttendTakesQueriesWithoutABatchDimension) {
+  const std::int64_t h = 4, hkv = 2, d = 32, t = 6, sq = 2;
+  KvCache cache(context(), {1, 1, 16, hkv, d, DType::f32}, neox(d));
+  const auto n_kv = static_cast<std::size_t>(t * hkv * d);
+  cache.append(0, Tensor::from_floats(context(), DType::f32, {t, hkv, d}, random_floats(n_kv)),
+               Tensor::from_floats(context(), DType::f32, {t, hkv, d}, random_floats(n_kv)));
+  const std::vector<float> qx = random_floats(static_cast<std::size_t>(sq * h * d));
+  AttentionConfig config;
+  config.causal = true;
+  const Tensor out3 = Tensor::empty(context(), DType::f32, {sq, h, d});
+  cache.attend(0, config, Tensor::from_floats(context(), DType::f32, {sq, h, d}, qx), out3);
+  const Tensor out4 = Tensor::empty(context(), DType::f32, {1, sq, h, d});
+  cache.attend(0, config, Tensor::from_floats(context(), DType::f32, {1, sq, h, d}, qx), out4);
+  EXPECT_EQ(out3.download(), out4.download());  // the same dispatch over the same data: bit-exact
+
+  KvCache two(context(), {1, 2, 16, hkv, d, DType::f32}, neox(d));
+  two.append(0, Tensor::from_floats(context(), DType::f32, {2, t, hkv, d}, random_floats(2 * n_kv)),
+             Tensor::from_floats(context(), DType::f32, {2, t, hkv, d}, random_floats(2 * n_kv)));
+  expect_invalid_argument(
+      [&] { two.attend(0, config, Tensor::from_floats(context(), DType::f32, {sq, h, d}, qx), out3); },
+      "no batch dimension, but the cache holds 2 sequences");
+}
+
 // Decode through the cache (keys stored rotated, q rotated at its position by the kernel)
 // with every flash kernel forced in turn, the decode kernel included, against the double
 // precision reference over the un-rotated keys. Split and unsplit, f32 and f16 caches, GQA

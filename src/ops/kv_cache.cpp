@@ -45,6 +45,17 @@ const char* append_shader(DType in, DType cache) {
   return cache == DType::f32 ? "kv_append_in_f16_cache_f32" : "kv_append_in_f16_cache_f16";
 }
 
+// A [Sq, H, D] view as [1, Sq, H, D]: the cache's keys and values are 4-D views, and
+// attention takes q, k, v and out of one rank.
+Tensor with_batch_dimension(const Tensor& t) {
+  if (t.rank() != 3) return t;
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  shape.insert(shape.begin(), 1);
+  strides.insert(strides.begin(), shape[1] * strides[0]);
+  return t.view(shape, strides, t.offset());
+}
+
 }  // namespace
 
 KvCache::KvCache(const Context& context, const KvCacheShape& shape, std::optional<RopeConfig> rope)
@@ -346,6 +357,14 @@ void KvCache::attend(Batch& batch, std::int64_t layer, const AttentionConfig& co
 
 void KvCache::attend_impl(Batch& batch, std::int64_t layer, const AttentionConfig& config, const Tensor& q,
                           const Tensor& out, bool rotate_queries) const {
+  if (q.rank() == 3 || out.rank() == 3) {
+    if (shape_.batch != 1)
+      fail("attend: q " + shape_to_string(q.shape()) + " and out " + shape_to_string(out.shape()) +
+           " have no batch dimension, but the cache holds " + str(shape_.batch) +
+           " sequences; expected q and out [" + str(shape_.batch) + ", Sq, H, D]");
+    attend_impl(batch, layer, config, with_batch_dimension(q), with_batch_dimension(out), rotate_queries);
+    return;
+  }
   if (config.rope) fail("attend: config.rope must be unset; the cache applies its own RoPE config");
   if (!config.query_positions.empty() || !config.key_positions.empty() || !config.query_rope_positions.empty() ||
       !config.key_rope_positions.empty())
