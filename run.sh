@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test | build | fuzz [SECONDS] | test-trixie
+# ./run.sh demo | test | build | fuzz [SECONDS] | test-trixie | cross-arm64
 # Does all the set-up on a fresh Debian 12 or Ubuntu machine: installs what is missing with
 # apt-get (as root or through sudo; otherwise prints the apt-get line and exits 2),
 # configures, builds (ccache when present), then runs the demo or the test suite.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { echo "usage: ./run.sh demo|test|build|fuzz [SECONDS]|test-trixie" >&2; exit 2; }
+usage() { echo "usage: ./run.sh demo|test|build|fuzz [SECONDS]|test-trixie|cross-arm64" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 command=$1
 shift
-case "$command" in demo|test|build|fuzz|test-trixie) ;; *) usage ;; esac
+case "$command" in demo|test|build|fuzz|test-trixie|cross-arm64) ;; *) usage ;; esac
 
 # The whole suite in a Debian 13 chroot (Mesa 26.1 lavapipe, GCC 14, glslang 15): its own
 # set-up, see tools/trixie/test-in-chroot.sh.
 if [ "$command" = test-trixie ]; then exec tools/trixie/test-in-chroot.sh "$@"; fi
+# The library, CLI and tests cross-built for aarch64 (build-arm64), then the CLI's quick
+# conformance run under qemu on arm64 lavapipe: its own set-up, see tools/cross/arm64.sh.
+if [ "$command" = cross-arm64 ]; then exec tools/cross/arm64.sh "$@"; fi
 
 # --- Packages ----------------------------------------------------------------------------
 # Build tools, the Debian packages vkrope builds against, and the two CPU Vulkan drivers
@@ -27,6 +30,10 @@ packages=(
   mesa-vulkan-drivers chromium-common vulkan-validationlayers
   # samples/live_compass: its window (GLFW, Xlib) and the virtual X server its test starts
   libglfw3-dev libx11-dev xvfb xauth
+  # The Python module (python/) and its pytest suite, against Debian's python3
+  python3-dev python3-pybind11 pybind11-dev python3-numpy python3-pytest
+  # The package tests (tests/package): CPack's .deb needs dpkg-shlibdeps and file
+  dpkg-dev file
 )
 # The fuzzers need clang and its libFuzzer runtime: ./run.sh fuzz, and ./run.sh test, which
 # ends with a short fuzz run (VKROPE_FUZZ_SECONDS per target, default 30; 0 skips it).
@@ -73,6 +80,9 @@ if [ "$command" = fuzz ]; then
 fi
 
 # --- Configure and build -----------------------------------------------------------------
+# ccache keys on paths relative to the checkout, so the package test's second build of the
+# library (add_subdirectory, tests/package) and other build directories share its cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 build_type=${VKROPE_BUILD_TYPE:-RelWithDebInfo}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DVKROPE_WERROR=ON >/dev/null
 cmake --build build -j "$(nproc)"

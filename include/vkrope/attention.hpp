@@ -29,6 +29,9 @@
 #include "vkrope/batch.hpp"
 #include "vkrope/rope.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -85,3 +88,5 @@ void attention_naive(const AttentionConfig& config, const Tensor& q, const Tenso
                      const Tensor& out);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -8,13 +8,18 @@
 #include <vector>
 
 #include "vkrope/context.hpp"
+#include "vkrope/visibility.hpp"
 
-namespace vkrope {
-
-namespace detail {
+// State behind the handles, defined in src/. Declared outside VKROPE_PUBLIC_BEGIN so it
+// stays hidden: its members are not part of the exported API.
+namespace vkrope::detail {
 struct BatchState;
 struct SubmissionState;
-}
+}  // namespace vkrope::detail
+
+VKROPE_PUBLIC_BEGIN
+
+namespace vkrope {
 
 // Device time of one dispatch, from timestamp queries written before and after it.
 struct DispatchTiming {
@@ -96,3 +101,5 @@ class Batch {
 };
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

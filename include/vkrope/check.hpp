@@ -5,6 +5,10 @@
 #include <span>
 #include <string>
 
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
+
 namespace vkrope {
 
 struct CompareReport {
@@ -22,3 +26,5 @@ struct CompareReport {
 CompareReport compare(std::span<const float> got, std::span<const double> expected);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -17,12 +17,17 @@
 
 #include "vkrope/device_info.hpp"
 #include "vkrope/error.hpp"
+#include "vkrope/visibility.hpp"
+
+// State behind the handles, defined in src/. Declared outside VKROPE_PUBLIC_BEGIN so it
+// stays hidden: its members are not part of the exported API.
+namespace vkrope::detail {
+struct ContextState;
+}  // namespace vkrope::detail
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
-
-namespace detail {
-struct ContextState;
-}
 
 struct ContextOptions {
   // Enable the Khronos validation layer (VK_LAYER_KHRONOS_validation) with a debug
@@ -137,3 +142,5 @@ class Context {
 };
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -7,6 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
+
 namespace vkrope {
 
 enum class DeviceType { Other, IntegratedGpu, DiscreteGpu, VirtualGpu, Cpu };
@@ -135,3 +139,5 @@ struct DeviceInfo {
 DeviceInfo apply_emulation(DeviceInfo info, Emulation emulation, const LimitCaps& caps = {});
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

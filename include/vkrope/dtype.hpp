@@ -7,6 +7,10 @@
 #include <span>
 #include <string_view>
 
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
+
 namespace vkrope {
 
 // How a tensor's elements are stored on the device. Arithmetic is float32 whatever the
@@ -65,3 +69,5 @@ void encode(DType dtype, std::span<const float> values, std::span<std::byte> out
 void decode(DType dtype, std::span<const std::byte> bytes, std::span<float> out);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

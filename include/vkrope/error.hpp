@@ -6,6 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
+
 namespace vkrope {
 
 // What went wrong, so callers can decide without parsing the message.
@@ -35,3 +39,5 @@ class Error : public std::runtime_error {
 };
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -24,6 +24,10 @@
 #include <string_view>
 #include <vector>
 
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
+
 namespace vkrope::fault {
 
 // Every call vkrope makes that can fail. name() gives the Vulkan function's name.
@@ -112,3 +116,5 @@ Fault parse_fault(std::string_view text);
 std::string to_string(const Fault& fault);
 
 }  // namespace vkrope::fault
+
+VKROPE_PUBLIC_END

@@ -8,6 +8,9 @@
 #include <string>
 
 #include "vkrope/rope.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -36,3 +39,5 @@ struct GgufModel {
 GgufModel read_gguf_model(const std::string& path);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -20,6 +20,9 @@
 
 #include "vkrope/batch.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -55,3 +58,5 @@ class Kernel {
 };
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -18,6 +18,9 @@
 #include "vkrope/batch.hpp"
 #include "vkrope/rope.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -192,3 +195,5 @@ class KvCache {
 };
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -31,6 +31,9 @@
 #include "vkrope/context.hpp"
 #include "vkrope/rope.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -105,3 +108,5 @@ void linear_attention(const LinearAttentionConfig& config, const Tensor& q, cons
                       const Tensor& out, LinearAttentionState* state = nullptr);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
+
 namespace vkrope {
 
 struct LiveObjects {
@@ -51,3 +55,5 @@ VulkanCalls vulkan_calls() noexcept;
 std::string to_string(const VulkanCalls& calls);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

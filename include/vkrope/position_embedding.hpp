@@ -17,6 +17,9 @@
 #include "vkrope/batch.hpp"
 #include "vkrope/rope.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -69,3 +72,5 @@ void position_embedding(const PositionEmbeddingConfig& config, const PositionEmb
                         const RopePositions& positions);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

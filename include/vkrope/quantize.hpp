@@ -6,6 +6,9 @@
 
 #include "vkrope/batch.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -21,3 +24,5 @@ void dequantize(Batch& batch, const Tensor& src, const Tensor& dst);
 void dequantize(const Tensor& src, const Tensor& dst);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

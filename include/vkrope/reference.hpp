@@ -10,6 +10,9 @@
 #include "vkrope/linear_attention.hpp"
 #include "vkrope/position_embedding.hpp"
 #include "vkrope/rope.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope::reference {
 
@@ -68,3 +71,5 @@ std::vector<double> position_embedding(std::span<const double> x, std::int64_t b
                                        std::span<const double> table = {});
 
 }  // namespace vkrope::reference
+
+VKROPE_PUBLIC_END

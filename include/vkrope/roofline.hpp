@@ -8,6 +8,9 @@
 
 #include "vkrope/batch.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -57,3 +60,5 @@ struct PeakFloor {
 PeakFloor measure_peak(const Context& context, RooflineOptions options = {});
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

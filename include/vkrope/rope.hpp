@@ -19,6 +19,9 @@
 
 #include "vkrope/batch.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
 
@@ -184,3 +187,5 @@ void rope(const RopeConfig& config, const RopeTensors& tensors, const RopePositi
           bool inverse = false);
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

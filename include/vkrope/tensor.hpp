@@ -10,12 +10,17 @@
 
 #include "vkrope/context.hpp"
 #include "vkrope/dtype.hpp"
+#include "vkrope/visibility.hpp"
+
+// State behind the handles, defined in src/. Declared outside VKROPE_PUBLIC_BEGIN so it
+// stays hidden: its members are not part of the exported API.
+namespace vkrope::detail {
+struct BufferStorage;
+}  // namespace vkrope::detail
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope {
-
-namespace detail {
-struct BufferStorage;
-}
 
 // Up to 4 dimensions, outermost first; strides are in elements (not bytes).
 using Shape = std::vector<std::int64_t>;
@@ -78,3 +83,5 @@ class Tensor {
 };
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

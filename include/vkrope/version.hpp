@@ -4,6 +4,10 @@
 
 #include <string_view>
 
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
+
 namespace vkrope {
 
 std::string_view version() noexcept;
@@ -15,3 +19,5 @@ std::string_view git_revision() noexcept;
 bool has_cooperative_matrix_kernel() noexcept;
 
 }  // namespace vkrope
+
+VKROPE_PUBLIC_END

@@ -9,6 +9,9 @@
 #include "vkrope/batch.hpp"
 #include "vkrope/context.hpp"
 #include "vkrope/tensor.hpp"
+#include "vkrope/visibility.hpp"
+
+VKROPE_PUBLIC_BEGIN
 
 namespace vkrope::interop {
 
@@ -75,3 +78,5 @@ VkSemaphore timeline_semaphore(const Context& context);
 std::uint64_t timeline_value(const Submission& submission);
 
 }  // namespace vkrope::interop
+
+VKROPE_PUBLIC_END
