@@ -19,9 +19,11 @@
 // loads serves all of them.
 // A GPU would spill the dynamically indexed private arrays; it gets flash_attention.comp.
 // Built with KV_TEXEL (variant rows_texel), k and v are read through uniform texel buffers
-// (RGBA32F for f32, RGBA16F for f16: one texel per 4 elements, so K/V offsets and strides
-// are multiples of 4 and each view starts at its buffer range): lavapipe makes a texel fetch
-// a vector gather where a storage load is a loop over its 8 lanes (README, Performance).
+// (RGBA32F for f32, R32G32_UINT for f16: one texel per 4 elements, so K/V offsets and
+// strides are multiples of 4 and each view starts at its buffer range): lavapipe makes a
+// texel fetch a vector gather where a storage load is a loop over its 8 lanes (README,
+// Performance). f16 comes as two words of halves converted here (unpackHalf2x16), not as
+// RGBA16F converted by the fetch: 1.2-1.4x on f16 prefill on lavapipe.
 // With KV_FORMATS too, k and v are R32_UINT views, words decoded as kv_formats.glsl says.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -44,6 +46,9 @@ layout(constant_id = 12) const bool EXPLICIT_POSITIONS = false;
 layout(constant_id = 13) const bool ROPE_K = false;
 layout(constant_id = 15) const uint PHASES = 1;  // lanes per row, dividing KEY_TILE (> 1: SPLIT)
 layout(constant_id = 16) const uint LANE_ROWS = 1;  // query rows per lane
+// Texel builds: the logit and P V loops over the head dim unrolled (see HEAD_DIM_LOOP).
+layout(constant_id = 27) const bool UNROLL_LOGITS = false;
+layout(constant_id = 28) const bool UNROLL_VALUES = false;
 
 const uint VEC = HEAD_DIM / 4u;  // vec4s per head vector
 const uint LANE_KEYS = KEY_TILE / PHASES;  // keys of a tile each lane takes
@@ -58,6 +63,11 @@ layout(set = 0, binding = 1) uniform usamplerBuffer k_buf;  // R32_UINT: words (
 layout(set = 0, binding = 2) uniform usamplerBuffer v_buf;
 #include "kv_loads.glsl"
 #define KV_LOAD4(buf, o) KV_FORMATS_LOAD4(buf, o)
+#elif defined(KV_TEXEL) && defined(KV_F16)
+layout(set = 0, binding = 1) uniform usamplerBuffer k_buf;  // R32G32_UINT: 4 halves per texel
+layout(set = 0, binding = 2) uniform usamplerBuffer v_buf;
+vec4 kv_texel_f16(uvec2 w) { return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)); }
+#define KV_LOAD4(buf, o) kv_texel_f16(texelFetch(buf, int((o) >> 2u)).xy)
 #elif defined(KV_TEXEL)
 layout(set = 0, binding = 1) uniform samplerBuffer k_buf;
 layout(set = 0, binding = 2) uniform samplerBuffer v_buf;
@@ -82,6 +92,25 @@ layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[
 #include "attention_partials.glsl"
 #include "attention_positions.glsl"
 #include "rope_rotation.glsl"
+
+// The loops over the head dim, two vec4s a step. Unrolled, q and acc are indexed by
+// constants, which llvmpipe keeps in registers and stack slots; rolled, every access to them
+// is a gather or scatter over the 8 lanes. Unrolling measured 1.2-1.6x on lavapipe's
+// prefill and decode (README, Performance), but only texel loads may be unrolled: a storage
+// or shared-memory load is a loop over the lanes in llvmpipe, and unrolled, those made a
+// pipeline take minutes to compile. The host says when (FlashShape::unroll_*).
+// SwiftShader folds no specialization constant and cannot unroll these loops anyway, so its
+// storage builds keep the plain loop.
+#ifdef KV_TEXEL
+#define HEAD_DIM_LOOP(unrolled, STEP)                                  \
+  if (unrolled) {                                                      \
+    [[unroll]] for (uint c = 0u; c < VEC; c += 2u) STEP(c)             \
+  } else {                                                             \
+    for (uint c = 0u; c < VEC; c += 2u) STEP(c)                        \
+  }
+#else
+#define HEAD_DIM_LOOP(unrolled, STEP) for (uint c = 0u; c < VEC; c += 2u) STEP(c)
+#endif
 
 // Only rotated keys use the tiles (a tile of unrotated keys may exceed shared memory).
 const uint SHARED_KEYS = DIRECT_KV ? 1u : KEY_TILE;
@@ -208,14 +237,16 @@ void main() {
     }
     float s[LANE_ROWS * LANE_KEYS];
     [[unroll]] for (uint x = 0u; x < LANE_ROWS * LANE_KEYS; ++x) s[x] = 0.0;
-    for (uint c = 0u; c < VEC; c += 2u) {
-      [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
-        const uint j = PHASES * i + phase;
-        const vec4 k0 = key4(j, k_row[i], c), k1 = key4(j, k_row[i], c + 1u);
-        [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r)
-          s[r * LANE_KEYS + i] += dot(q[r * VEC + c], k0) + dot(q[r * VEC + c + 1u], k1);
-      }
-    }
+#define ADD_LOGITS(c)                                                            \
+  {                                                                              \
+    [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {                           \
+      const uint j = PHASES * i + phase;                                         \
+      const vec4 k0 = key4(j, k_row[i], c), k1 = key4(j, k_row[i], c + 1u);     \
+      [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r)                           \
+        s[r * LANE_KEYS + i] += dot(q[r * VEC + c], k0) + dot(q[r * VEC + c + 1u], k1); \
+    }                                                                            \
+  }
+    HEAD_DIM_LOOP(UNROLL_LOGITS, ADD_LOGITS)
     float correction[LANE_ROWS];
     bool any_visible = false;
     [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
@@ -246,25 +277,28 @@ void main() {
       m[r] = m_new;
     }
     if (!any_visible) continue;
-    for (uint c = 0u; c < VEC; c += 2u) {
-      vec4 a[2 * LANE_ROWS];
-      [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
-        a[2u * r] = acc[r * VEC + c] * correction[r];
-        a[2u * r + 1u] = acc[r * VEC + c + 1u] * correction[r];
-      }
-      [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {
-        const uint j = PHASES * i + phase;
-        const vec4 v0 = value4(j, v_row[i], c), v1 = value4(j, v_row[i], c + 1u);
-        [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
-          a[2u * r] += s[r * LANE_KEYS + i] * v0;
-          a[2u * r + 1u] += s[r * LANE_KEYS + i] * v1;
-        }
-      }
-      [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {
-        acc[r * VEC + c] = a[2u * r];
-        acc[r * VEC + c + 1u] = a[2u * r + 1u];
-      }
-    }
+    // acc = acc * correction + weights * V, two vec4s of the head dim per step.
+#define ACCUMULATE_VALUES(c)                                                 \
+  {                                                                          \
+    vec4 a[2 * LANE_ROWS];                                                   \
+    [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {                       \
+      a[2u * r] = acc[r * VEC + c] * correction[r];                          \
+      a[2u * r + 1u] = acc[r * VEC + c + 1u] * correction[r];                \
+    }                                                                        \
+    [[unroll]] for (uint i = 0u; i < LANE_KEYS; ++i) {                       \
+      const uint j = PHASES * i + phase;                                     \
+      const vec4 v0 = value4(j, v_row[i], c), v1 = value4(j, v_row[i], c + 1u); \
+      [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {                     \
+        a[2u * r] += s[r * LANE_KEYS + i] * v0;                              \
+        a[2u * r + 1u] += s[r * LANE_KEYS + i] * v1;                         \
+      }                                                                      \
+    }                                                                        \
+    [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {                       \
+      acc[r * VEC + c] = a[2u * r];                                          \
+      acc[r * VEC + c + 1u] = a[2u * r + 1u];                                \
+    }                                                                        \
+  }
+    HEAD_DIM_LOOP(UNROLL_VALUES, ACCUMULATE_VALUES)
   }
 
   [[unroll]] for (uint r = 0u; r < LANE_ROWS; ++r) {

@@ -190,6 +190,32 @@ TEST(KernelPlan, RowsKernelReadsThroughTexelsWhereTheDriverGathersThem) {
             FlashVariant::RowsTexel);
 }
 
+// rows_texel unrolls its head-dim loops for calls over 512 keys or more (the compile time
+// pays back), never with rotated keys (read from shared memory), and keeps the P V loop
+// rolled for f16 K and V in prefill, where unrolled measured slower. Other variants never.
+TEST(KernelPlan, RowsTexelUnrollsTheHeadDimLoopsForLongCalls) {
+  DeviceInfo lavapipe = gpu(kGpuClasses[0]);
+  lavapipe.type = DeviceType::Cpu;
+  lavapipe.max_texel_buffer_elements = 1u << 27;
+  const auto shape = [&](std::int64_t sq, std::int64_t skv, bool kv_f16, bool rope_keys = false) {
+    return detail::flash_shape(lavapipe, {.head_dim = 128, .sq = sq, .skv = skv, .group = 4, .rope_keys = rope_keys,
+                                          .kv_texel_viewable = true, .kv_f16 = kv_f16});
+  };
+  for (bool kv_f16 : {false, true}) {
+    for (std::int64_t sq : {1, 512}) {
+      EXPECT_FALSE(shape(sq, 511, kv_f16).unroll_logits);
+      EXPECT_FALSE(shape(sq, 511, kv_f16).unroll_values);
+      EXPECT_TRUE(shape(sq, 512, kv_f16).unroll_logits);
+      EXPECT_EQ(shape(sq, 512, kv_f16).unroll_values, !(kv_f16 && sq > 8)) << "Sq " << sq << " f16 " << kv_f16;
+      EXPECT_FALSE(shape(sq, 4096, kv_f16, true).unroll_logits);
+      EXPECT_FALSE(shape(sq, 4096, kv_f16, true).unroll_values);
+    }
+  }
+  const FlashShape storage = detail::flash_shape(lavapipe, {.head_dim = 128, .sq = 1, .skv = 4096, .group = 4});
+  EXPECT_EQ(storage.variant, FlashVariant::Rows);
+  EXPECT_FALSE(storage.unroll_logits || storage.unroll_values);
+}
+
 // Prefill of f16 q, k and v takes the cooperative-matrix kernel where the build has it and
 // the device reports a KHR f16 x f16 + f32 -> f32 shape dividing head_dim: NVIDIA's and
 // AMD's 16x16x16, Intel Arc's 8x8x16, lavapipe's 8x8x8. The plan keeps the kernel's rules:

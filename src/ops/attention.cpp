@@ -20,12 +20,12 @@ namespace vkrope {
 
 namespace {
 
-// Specialization constant ids of the flash kernels (Slice: team and decode; Phases and
-// LaneRows: rows; DecodeRows: decode; CoopM/N/K and RowBlocks: coopmat).
+// Specialization constant ids of the flash kernels (Slice: team and decode; Phases,
+// LaneRows and Unroll*: rows; DecodeRows: decode; CoopM/N/K and RowBlocks: coopmat).
 enum FlashConstant : std::size_t {
   kWorkgroup, kHeadDim, kKeyTile, kCausal, kWindow, kAlibi, kSoftcap, kSinks, kRopeQ, kRopeInterleaved,
   kRopeHalf, kSplit, kExplicitPositions, kRopeK, kSlice, kPhases, kLaneRows, kDecodeRows, kCoopM, kCoopN, kCoopK,
-  kRowBlocks, kKFormat, kVFormat, kRagged = 25, kKeyRows, kFlashConstantCount
+  kRowBlocks, kKFormat, kVFormat, kRagged = 25, kKeyRows, kUnrollLogits, kUnrollValues, kFlashConstantCount
 };
 static_assert(kKFormat == detail::kKFormatConstant && kVFormat == detail::kVFormatConstant);
 
@@ -50,12 +50,13 @@ namespace detail {
 
 namespace {
 
-// rows_texel reads 4 elements of k or v per texel, RGBA32F or RGBA16F; its KV_FORMATS
-// build reads 32-bit words, R32_UINT.
+// rows_texel reads 4 elements of k or v per texel: RGBA32F, or for f16 R32G32_UINT (two
+// words of halves, converted by the kernel); its KV_FORMATS build reads 32-bit words,
+// R32_UINT.
 std::uint32_t texel_bytes_of(const AttentionCall& call) { return call.kv_formats ? 4 : call.kv_f16 ? 8 : 16; }
 VkFormat texel_format_of(const AttentionCall& call) {
   return call.kv_formats ? VK_FORMAT_R32_UINT
-         : call.kv_f16   ? VK_FORMAT_R16G16B16A16_SFLOAT
+         : call.kv_f16   ? VK_FORMAT_R32G32_UINT
                          : VK_FORMAT_R32G32B32A32_SFLOAT;
 }
 
@@ -223,6 +224,8 @@ void run_flash(Batch& batch, const FlashPlan& plan, const AttentionConfig& confi
   constants[kSlice] = shape.slice;
   constants[kPhases] = shape.phases;
   constants[kLaneRows] = shape.lane_rows;
+  constants[kUnrollLogits] = shape.unroll_logits;
+  constants[kUnrollValues] = shape.unroll_values;
   constants[kDecodeRows] = shape.decode_rows;
   constants[kCoopM] = shape.cm_m;
   constants[kCoopN] = shape.cm_n;

@@ -315,6 +315,7 @@ FlashRequest flash_request(const AttentionCall& call, const AttentionConfig& con
   FlashRequest r;
   r.head_dim = call.q.dim;
   r.sq = call.q.seq;
+  r.skv = call.k.seq;
   r.group = call.group;
   r.rope_keys = config.rope.has_value() && rotate_keys;
   r.rope_half = config.rope ? config.rope->effective_rotary_dim() / 2 : 1;
@@ -373,6 +374,17 @@ FlashShape flash_shape(const DeviceInfo& info, const FlashRequest& request) {
     // the lane's fixed cost per tile (q and the accumulator are dynamically indexed private
     // arrays: gathers and scatters).
     if (!rope_keys) f.key_tile = (f.lane_rows > 1 ? 8 : 16) * f.phases;
+    // rows_texel unrolls its head-dim loops (HEAD_DIM_LOOP in flash_attention_rows.comp) for
+    // calls over kUnrollKeys keys or more: llvmpipe then takes longer to compile the
+    // pipeline (seconds at D128), which a long call, or a decode at such lengths that runs
+    // again and again, pays back, and a short call made once does not (the test suite
+    // makes hundreds). Not with rotated keys, read from shared memory. P V stays rolled for
+    // f16 K and V in prefill: unrolled it measured 0.76-0.86x on lavapipe (S512, S2048),
+    // where f16 decode and f32 gain from it.
+    constexpr std::int64_t kUnrollKeys = 512;
+    const bool unroll = f.variant == FlashVariant::RowsTexel && !rope_keys && request.skv >= kUnrollKeys;
+    f.unroll_logits = unroll;
+    f.unroll_values = unroll && !(request.kv_f16 && request.sq > 8);
   } else {
     for (std::uint32_t slice : {32u, 24u, 16u, 8u})
       if (head_dim % slice == 0) {

@@ -56,6 +56,8 @@ struct FlashShape {
   std::int64_t max_keys_per_pass = 0;  // keys one workgroup may cover (0: no limit)
   std::uint32_t phases = 1;     // Rows: lanes sharing a row, each taking every phases-th key
   std::uint32_t lane_rows = 1;  // Rows: query rows per lane
+  bool unroll_logits = false;   // RowsTexel: the logit loop over the head dim unrolled
+  bool unroll_values = false;   // RowsTexel: the P V loop over the head dim unrolled
   std::uint32_t decode_rows = 0;  // Decode: query rows per workgroup (all of a kv head's)
   std::uint64_t shared_bytes = 0;  // shared memory a workgroup declares (team, decode)
   bool subgroup_sums = false;  // Team: team sums through subgroup shuffles (flash_sg_*)
@@ -70,6 +72,7 @@ struct FlashShape {
 struct FlashRequest {
   std::int64_t head_dim = 64;
   std::int64_t sq = 1;            // queries
+  std::int64_t skv = 1;           // keys
   std::int64_t group = 1;         // H / Hkv
   bool rope_keys = false;         // fused RoPE rotates the keys as they are read
   bool kv_texel_viewable = false; // k's and v's buffers fit one texel view each (rows_texel)

@@ -52,7 +52,7 @@ inline constexpr std::array<VariantInfo, 5> kFlashVariants = {{
     {"rows_texel", "flash_attention_rows.comp with KV_TEXEL (flash_rows_texel_*): k and v through uniform texel "
      "buffers",
      "what rows needs; K/V offsets and strides in multiples of 4 elements; k's and v's buffers each one texel "
-     "view (RGBA32F or RGBA16F; R32_UINT words for bf16, q8_0, q4_0 and mixed formats, flash_rows_texel_*_kvany) "
+     "view (RGBA32F for f32, R32G32_UINT words of 4 halves for f16; R32_UINT words for bf16, q8_0, q4_0 and mixed formats, flash_rows_texel_*_kvany) "
      "within maxTexelBufferElements, starting on minTexelBufferOffsetAlignment",
      "CPU drivers whose texel buffers may hold 2^24 texels (lavapipe: 5-8x the storage-buffer load rate), where "
      "the call allows; else rows"},
