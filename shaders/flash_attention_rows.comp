@@ -94,8 +94,8 @@ layout(std430, set = 0, binding = 8) writeonly buffer Partials { float partials[
 #include "rope_rotation.glsl"
 
 // The loops over the head dim, two vec4s a step. Unrolled, q and acc are indexed by
-// constants, which llvmpipe keeps in registers and stack slots; rolled, every access to them
-// is a gather or scatter over the 8 lanes. Unrolling measured 1.2-1.6x on lavapipe's
+// constants and llvmpipe's accesses to them plain vector loads and stores; rolled, every
+// access to them is a gather or scatter over the 8 lanes. Unrolling measured 1.2-1.6x on lavapipe's
 // prefill and decode (README, Performance), but only texel loads may be unrolled: a storage
 // or shared-memory load is a loop over the lanes in llvmpipe, and unrolled, those made a
 // pipeline take minutes to compile. The host says when (FlashShape::unroll_*).
